@@ -1,0 +1,225 @@
+"""Text -> sentence embeddings, fast: tokenize once, sort by length, pack each batch short.
+
+The canonical TF Hub path packs every sentence to 128 wordpieces. Most sentences are far shorter,
+so ``embed`` tokenizes a chunk once, sorts it by length, packs each batch only to its longest
+member rounded up to a multiple of ``LENGTH_STEP`` (few distinct shapes, so TensorFlow's
+per-shape set-up is paid a few times, not per batch), runs full batches, and restores the input
+order. The results equal ``embed_canonical`` within float32 rounding: padding only removes keys
+from attention.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._validation import check_choice, check_int
+
+if TYPE_CHECKING:
+    from .models.model import BertModel
+
+CHUNK_SIZE = 4096  # texts tokenized at once; bounds memory for any iterable
+LENGTH_STEP = 16  # packed lengths are multiples of this
+DEFAULT_BATCH_SIZE = 64
+MAX_LENGTH_LIMIT = 512
+POOLINGS = ("cls", "pooled", "mean")
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_texts(items: Sequence[Any], start: int = 0) -> list[str]:
+    """Return ``items`` as a list of str; raise TypeError naming the first bad index and type."""
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            hint = (
+                "Drop or fill missing values first (for example df['text'].fillna(''))."
+                if item is None or (isinstance(item, float) and math.isnan(item))
+                else "Decode bytes with .decode('utf-8')."
+                if isinstance(item, bytes | bytearray)
+                else "Convert it with str() if that is what you mean."
+            )
+            raise TypeError(
+                f"texts[{start + i}] is {type(item).__name__} {_describe(item)}, not str. {hint}"
+            )
+    return list(items)
+
+
+def _tokenize(model: BertModel, texts: list[str]):
+    """Wordpiece ids of ``texts`` as a rank-2 int32 RaggedTensor (words merged)."""
+    import tensorflow as tf
+
+    ragged = model.preprocessor.tokenize(tf.constant(texts, dtype=tf.string))
+    if ragged.shape.rank == 3:
+        ragged = ragged.merge_dims(-2, -1)
+    return ragged
+
+
+def token_ids(model: BertModel, texts: list[str]) -> list[np.ndarray]:
+    """Wordpiece ids of each text, without [CLS]/[SEP] and without truncation."""
+    texts = check_texts(texts)
+    if not texts:
+        return []
+    ragged = _tokenize(model, texts)
+    values = ragged.flat_values.numpy()
+    splits = ragged.row_splits.numpy()
+    return [values[splits[i] : splits[i + 1]] for i in range(len(texts))]
+
+
+def _pool(outputs: dict, mask: np.ndarray, pooling: str) -> np.ndarray:
+    if pooling == "pooled":
+        return outputs["pooled_output"].numpy()
+    sequence = outputs["sequence_output"].numpy()
+    if pooling == "cls":
+        return sequence[:, 0, :]
+    weights = mask.astype(np.float32)[:, :, None]
+    return (sequence * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+
+
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def _embed_chunk(
+    model: BertModel, texts: list[str], pooling: str, batch_size: int, max_length: int
+) -> tuple[np.ndarray, int]:
+    """Embed one chunk; return vectors in input order and the number of truncated texts."""
+    import tensorflow as tf
+
+    ragged = _tokenize(model, texts)
+    lengths = ragged.row_lengths().numpy() + 2  # [CLS] ... [SEP]
+    truncated = int((lengths > max_length).sum())
+    lengths = np.minimum(lengths, max_length)
+    order = np.argsort(lengths, kind="stable")
+    out = np.empty((len(texts), model.hidden_size), np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        # Fill a short last batch by repeating its first row: one batch shape for all batches.
+        padded = np.concatenate([rows, np.repeat(rows[:1], batch_size - len(rows))])
+        seq_length = min(_round_up(int(lengths[rows].max()), LENGTH_STEP), max_length)
+        batch = tf.gather(ragged, padded)
+        packed = model.preprocessor.bert_pack_inputs([batch], seq_length=tf.constant(seq_length))
+        outputs = model.encoder(packed)
+        vectors = _pool(outputs, packed["input_mask"].numpy(), pooling)
+        out[rows] = vectors[: len(rows)]
+    return out, truncated
+
+
+def _chunks(texts: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(texts)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def embed(
+    model: BertModel,
+    texts: str | Iterable[str],
+    *,
+    pooling: str | None = None,
+    normalize: bool = False,
+    batch_size: int | None = None,
+    max_length: int = 128,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """Sentence embeddings of ``texts`` with ``model``.
+
+    Parameters
+    ----------
+    texts : str or iterable of str
+        Any iterable (list, generator, pandas Series); streamed in chunks of ``CHUNK_SIZE``.
+    pooling : {"cls", "pooled", "mean"}, optional
+        ``"cls"``: the last layer's [CLS] vector; ``"pooled"``: the encoder's
+        ``pooled_output`` (tanh of a dense layer on [CLS]); ``"mean"``: the mask-aware mean of
+        the last layer's token vectors. Default: the model's ``default_pooling``.
+    normalize : bool
+        Scale each vector to unit L2 norm.
+    batch_size : int, optional
+        Sentences per encoder call (default 64).
+    max_length : int
+        Wordpieces per text including [CLS] and [SEP]; longer texts are cut, with one warning
+        that counts them. At most 512.
+    progress : bool, optional
+        Show a ``tqdm.auto`` bar; ``None`` shows one for more than one chunk of texts.
+
+    Returns
+    -------
+    ndarray of shape (n_texts, hidden_size), float32, in input order; shape (hidden_size,)
+    when ``texts`` is a single string.
+    """
+    pooling = check_choice("pooling", pooling or model.default_pooling, POOLINGS, "embed")
+    batch_size = check_int(
+        "batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "embed", low=1
+    )
+    max_length = check_int("max_length", max_length, "embed", low=2, high=MAX_LENGTH_LIMIT)
+    if isinstance(texts, bytes | bytearray):
+        raise TypeError("texts is bytes, not str. Decode it first with texts.decode('utf-8').")
+    single = isinstance(texts, str)
+    if single:
+        texts = [texts]
+    elif not isinstance(texts, Iterable):
+        raise TypeError(
+            f"texts must be a str or an iterable of str. Got {type(texts).__name__} instead."
+        )
+    total = len(texts) if hasattr(texts, "__len__") else None
+    show = progress if progress is not None else (total is None or total > CHUNK_SIZE)
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="text", desc=f"embed ({model.info.name}, {pooling})")
+    parts: list[np.ndarray] = []
+    truncated = seen = 0
+    try:
+        for chunk in _chunks(texts, CHUNK_SIZE):
+            chunk = check_texts(chunk, start=seen)
+            vectors, cut = _embed_chunk(model, chunk, pooling, batch_size, max_length)
+            parts.append(vectors)
+            truncated += cut
+            seen += len(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+    if truncated:
+        warnings.warn(
+            f"{truncated} of {seen} texts were longer than max_length={max_length} wordpieces "
+            "(including [CLS] and [SEP]) and were cut. Pass a larger max_length (up to 512) "
+            "to keep more of them.",
+            UserWarning,
+            stacklevel=3,
+        )
+    result = np.concatenate(parts) if parts else np.zeros((0, model.hidden_size), np.float32)
+    if normalize:
+        result = result / np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
+    result = result.astype(np.float32, copy=False)
+    return result[0] if single else result
+
+
+def embed_canonical(
+    model: BertModel, texts: Sequence[str], *, pooling: str | None = None, batch_size: int = 32
+) -> np.ndarray:
+    """The reference path of the TF Hub documentation: ``encoder(preprocessor(texts))``.
+
+    Every text is packed to 128 wordpieces by the preprocessor's own ``__call__``. Slow; kept
+    as the baseline for tests and benchmarks.
+    """
+    import tensorflow as tf
+
+    pooling = check_choice("pooling", pooling or model.default_pooling, POOLINGS, "embed_canonical")
+    texts = check_texts(list(texts))
+    parts = []
+    for start in range(0, len(texts), batch_size):
+        inputs = model.preprocessor(tf.constant(texts[start : start + batch_size]))
+        outputs = model.encoder(inputs)
+        parts.append(_pool(outputs, inputs["input_mask"].numpy(), pooling))
+    if not parts:
+        return np.zeros((0, model.hidden_size), np.float32)
+    return np.concatenate(parts).astype(np.float32)
