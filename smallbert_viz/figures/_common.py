@@ -1,0 +1,148 @@
+"""Shared helpers of the figure builders: safe user text, provenance subtitle, one template.
+
+User text (sentences, tokens, labels) reaches plotly in hover text, tick labels, category names
+and text marks. plotly.js renders a subset of HTML there (``<b>``, ``<br>``, ``<a href>``,
+``<span style>``), decodes HTML entities, expands ``%{...}`` in templates and hands ``$...$`` to
+MathJax when it is loaded. :func:`escape_text` neutralises all four, so a sentence always shows
+as the characters the user typed: ``<`` ``>`` ``&`` ``"`` ``'`` become entities (html.escape),
+``$`` becomes ``&#36;`` and ``%`` becomes ``&#37;``; plotly.js turns the entities back into the
+same characters when it draws them.
+
+Order matters: truncate or wrap the raw text first, then escape each piece, so that no entity is
+ever cut in half and every ``<br>`` we insert is the only markup in the string.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # plotly is imported by the builders themselves
+    import plotly.graph_objects as go
+
+#: The template every builder uses (a built-in plotly template: nothing registered at import).
+TEMPLATE = "plotly_white"
+#: Light grey used for masked cells and outlines.
+MASK_GREY = "#d9d9d9"
+ELLIPSIS = "\u2026"
+
+
+def escape_text(text: Any) -> str:
+    """Return ``text`` as a string that plotly.js displays literally (see module docstring)."""
+    escaped = html.escape(str(text), quote=True)
+    return escaped.replace("$", "&#36;").replace("%", "&#37;")
+
+
+def _squash(text: Any) -> str:
+    """Collapse runs of whitespace (newlines, tabs) to single spaces: SVG text ignores them."""
+    return " ".join(str(text).split())
+
+
+def truncate(text: Any, max_chars: int) -> str:
+    """Return raw ``text`` cut to at most ``max_chars`` characters, ending in an ellipsis if cut."""
+    text = _squash(text)
+    if len(text) <= max_chars:
+        return text
+    return text[: max(max_chars - 1, 0)].rstrip() + ELLIPSIS
+
+
+def safe_short(text: Any, max_chars: int) -> str:
+    """Truncate then escape: for tick labels and compact hover text."""
+    return escape_text(truncate(text, max_chars))
+
+
+def safe_wrapped(text: Any, width: int = 80, max_chars: int | None = None) -> str:
+    """Escape ``text`` and break it into lines of about ``width`` characters joined by ``<br>``.
+
+    Long words are broken too, so a 500-character URL cannot make a hover box wider than the
+    screen. ``max_chars`` optionally truncates first.
+    """
+    raw = _squash(text) if max_chars is None else truncate(text, max_chars)
+    lines = textwrap.wrap(raw, width=width, break_long_words=True, break_on_hyphens=False)
+    return "<br>".join(escape_text(line) for line in lines) if lines else ""
+
+
+def as_float32(array: Any, name: str, owner: str, *, ndim: int | Sequence[int]) -> np.ndarray:
+    """Return ``array`` as a C-contiguous float32 ndarray of the given rank, or raise.
+
+    float32 halves the base64 payload plotly writes for numpy arrays; plotly.js cannot read
+    float16 typed arrays (plotly.py falls back to a JSON list for them, which is larger).
+    """
+    arr = np.asarray(array)
+    dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in dims:
+        want = " or ".join(f"{d}-D" for d in dims)
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be a {want} array. Got an array of shape "
+            f"{arr.shape} instead."
+        )
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(
+            f"The {name!r} parameter of {owner} must hold numbers. Got dtype {arr.dtype} instead."
+        )
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def check_texts(texts: Any, n: int, name: str, owner: str, what: str) -> list[str]:
+    """Return ``texts`` as a list of ``n`` str, or raise naming the mismatch."""
+    if isinstance(texts, str):
+        raise TypeError(
+            f"The {name!r} parameter of {owner} must be a list of str, one per {what}. "
+            f"Got a single str instead; wrap it in a list."
+        )
+    out = [str(t) for t in texts]
+    if len(out) != n:
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must have one entry per {what} ({n}). "
+            f"Got {len(out)} instead."
+        )
+    return out
+
+
+def token_categories(tokens: Sequence[str], max_chars: int = 30) -> tuple[list[str], list[str]]:
+    """Return (unique category names for hover, short tick texts) for a token axis.
+
+    plotly merges equal category names, so two ``the`` tokens would share one row. The
+    category therefore carries the position (``"the (#3)"``) and the axis shows only the token
+    through ``tickvals``/``ticktext``.
+    """
+    cats = [f"{safe_short(t, max_chars)} (#{i})" for i, t in enumerate(tokens)]
+    ticks = [safe_short(t, max_chars) for t in tokens]
+    return cats, ticks
+
+
+def apply_layout(
+    fig: go.Figure,
+    *,
+    title: str,
+    provenance: str | None,
+    extra_subtitle: str | None = None,
+) -> go.Figure:
+    """Set the template, the title and the provenance subtitle of ``fig``; return ``fig``.
+
+    ``title`` and ``provenance`` are escaped here: both may carry user-chosen strings.
+    ``extra_subtitle`` is builder-made markup (already escaped) shown before the provenance.
+    """
+    parts = []
+    if extra_subtitle:
+        parts.append(extra_subtitle)
+    if provenance:
+        parts.append(safe_wrapped(provenance, width=140))
+    subtitle = "<br>".join(parts)
+    n_sub_lines = subtitle.count("<br>") + 1 if subtitle else 0
+    fig.update_layout(
+        template=TEMPLATE,
+        title={
+            "text": escape_text(title),
+            "subtitle": {"text": subtitle, "font": {"size": 11, "color": "#555"}},
+            "x": 0.0,
+            "xanchor": "left",
+            "xref": "paper",
+        },
+        margin={"t": 60 + 16 * n_sub_lines},
+    )
+    return fig

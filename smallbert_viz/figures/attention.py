@@ -1,0 +1,422 @@
+"""Attention figures: every layer x head as a grid, one map large, and a bertviz-like head view.
+
+Inputs are attention probabilities as produced by ``smallbert_viz.attention``: an array of shape
+``(n_layers, n_heads, n_tokens, n_tokens)`` (row = the token attending, "from"; column = the
+token attended to, "to"), or one ``(n_tokens, n_tokens)`` map, plus the tokens as str.
+
+Keeping long inputs responsive (the grid)
+-----------------------------------------
+A full grid of the default model (8 layers x 2 heads) at 512 tokens is 4.2 million cells, about
+22 MB of base64 JSON, and stalls the browser (bertviz's known failure). :func:`attention_grid`
+therefore draws each panel at most ``max_tokens_full`` tokens wide (64 by default, and fewer if
+the whole grid would exceed ``MAX_GRID_CELLS`` cells). Longer inputs are pooled into blocks of
+``ceil(n_tokens / max_tokens_full)`` consecutive tokens: a block cell is the *mean over the
+"from" tokens in the row block of the summed attention to the "to" tokens in the column block*.
+Each pooled row therefore still sums to 1, like a row of attention probabilities, so the colours
+keep their meaning. Values are float32 (plotly.js cannot read float16 typed arrays, and rounding
+does not shrink a binary payload). At 512 tokens the default-model grid is under 0.6 MB of JSON.
+:func:`attention_heatmap` draws one map at full resolution; use it to drill into a head.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from smallbert_viz._validation import check_float, check_int
+from smallbert_viz.figures._common import (
+    apply_layout,
+    as_float32,
+    check_texts,
+    escape_text,
+    safe_short,
+    token_categories,
+)
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+#: Cap on the number of heatmap cells in a whole attention grid (16 panels of 128 x 128).
+MAX_GRID_CELLS = 16 * 128 * 128
+#: Grid panels carry token tick labels only up to this many tokens (they are small).
+GRID_TICK_MAX = 24
+#: attention_heatmap and head_view hide token labels beyond these many tokens (hover remains).
+HEATMAP_TICK_MAX = 160
+HEAD_VIEW_TEXT_MAX = 200
+#: head_view groups its lines into traces by opacity, in steps of this size.
+OPACITY_STEP = 0.05
+COLORSCALE = "Blues"
+
+
+def _as_probs(probs: np.ndarray, owner: str) -> np.ndarray:
+    """Return probs as float32 (n_layers, n_heads, T, T)."""
+    arr = as_float32(probs, "probs", owner, ndim=(2, 4))
+    if arr.ndim == 2:
+        arr = arr[None, None]
+    if arr.shape[-1] != arr.shape[-2] or arr.shape[-1] == 0 or 0 in arr.shape:
+        raise ValueError(
+            f"The 'probs' parameter of {owner} must have shape (n_layers, n_heads, n_tokens, "
+            f"n_tokens) or (n_tokens, n_tokens) with n_tokens > 0. Got shape {arr.shape} instead."
+        )
+    return arr
+
+
+def _as_map(matrix: np.ndarray, owner: str) -> np.ndarray:
+    arr = np.asarray(matrix)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"The 'matrix' parameter of {owner} must be one attention map of shape (n_tokens, "
+            f"n_tokens). Got shape {arr.shape} instead; select one head with "
+            f"probs[layer, head] or average with probs[layer].mean(axis=0)."
+        )
+    arr = as_float32(arr, "matrix", owner, ndim=2)
+    if arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+        raise ValueError(
+            f"The 'matrix' parameter of {owner} must be square (n_tokens, n_tokens). "
+            f"Got shape {arr.shape} instead."
+        )
+    return arr
+
+
+def block_starts(n_tokens: int, max_tokens: int) -> np.ndarray:
+    """Start index of each block when ``n_tokens`` are pooled to at most ``max_tokens`` blocks."""
+    size = max(1, math.ceil(n_tokens / max_tokens))
+    return np.arange(0, n_tokens, size)
+
+
+def pool_attention(probs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Pool the last two axes into blocks: mean over "from" rows, sum over "to" columns.
+
+    ``probs`` has shape (..., T, T); the result (..., B, B) with B = len(starts). Rows of
+    attention probabilities (summing to 1) stay rows summing to 1.
+    """
+    n = probs.shape[-1]
+    counts = np.diff(np.append(starts, n)).astype(np.float64)
+    summed = np.add.reduceat(np.add.reduceat(probs.astype(np.float64), starts, axis=-1), starts, -2)
+    return (summed / counts[:, None]).astype(np.float32)
+
+
+def attention_grid(
+    probs: np.ndarray,
+    tokens: Sequence[str],
+    *,
+    provenance: str | None = None,
+    title: str | None = None,
+    max_tokens_full: int = 64,
+) -> go.Figure:
+    """Every layer x head attention map as a small heatmap, rows = layers, columns = heads.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (n_layers, n_heads, n_tokens, n_tokens) or (n_tokens, n_tokens)
+        Attention probabilities, row = from-token, column = to-token.
+    tokens : list of str of length n_tokens
+    provenance : str, optional
+        One line (``Provenance.describe()``) shown as the subtitle.
+    title : str, optional
+        Default ``"Attention, every layer x head"``.
+    max_tokens_full : int
+        Panels are drawn at most this many tokens wide; longer inputs are pooled into blocks of
+        consecutive tokens (see the module docstring). Tick labels appear up to 24 tokens.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        ``n_layers * n_heads`` ``Heatmap`` traces in row-major order (layer 0 head 0, layer 0
+        head 1, ...), sharing one colour axis; ``fig.data[l * n_heads + h].z`` is that panel.
+    """
+    from plotly.subplots import make_subplots
+
+    owner = "attention_grid"
+    p = _as_probs(probs, owner)
+    n_layers, n_heads, n_tok, _ = p.shape
+    tokens = check_texts(tokens, n_tok, "tokens", owner, "token of probs")
+    max_tokens_full = check_int("max_tokens_full", max_tokens_full, owner, low=2)
+
+    n_panels = n_layers * n_heads
+    budget = max(2, math.isqrt(MAX_GRID_CELLS // n_panels))
+    width_cap = min(max_tokens_full, budget)
+    starts = block_starts(n_tok, width_cap)
+    pooled = len(starts) < n_tok
+    if pooled:
+        p = pool_attention(p, starts)
+        stops = np.append(starts[1:], n_tok)
+        cats = [
+            f"#{a}\u2013{b - 1}: {safe_short(tokens[a], 15)} \u2026 {safe_short(tokens[b - 1], 15)}"
+            if b - a > 1
+            else f"#{a}: {safe_short(tokens[a], 15)}"
+            for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+        ]
+        ticks = None
+    else:
+        cats, ticks = token_categories(tokens, max_chars=15)
+    show_ticks = ticks is not None and n_tok <= GRID_TICK_MAX
+
+    fig = make_subplots(
+        rows=n_layers,
+        cols=n_heads,
+        subplot_titles=[
+            f"layer {layer} \u00b7 head {head}"
+            for layer in range(n_layers)
+            for head in range(n_heads)
+        ],
+        horizontal_spacing=min(0.08, 0.5 / max(n_heads, 1)),
+        vertical_spacing=min(0.04 if n_layers > 4 else 0.08, 0.5 / max(n_layers, 1)),
+    )
+    import plotly.graph_objects as go
+
+    for layer in range(n_layers):
+        for head in range(n_heads):
+            fig.add_trace(
+                go.Heatmap(
+                    z=p[layer, head],
+                    x=cats,
+                    y=cats,
+                    coloraxis="coloraxis",
+                    name=f"layer {layer} head {head}",
+                    hovertemplate=(
+                        f"layer {layer} \u00b7 head {head}<br>from %{{y}}<br>to %{{x}}"
+                        "<br>weight %{z:.3f}<extra></extra>"
+                    ),
+                ),
+                row=layer + 1,
+                col=head + 1,
+            )
+    # Tick labels only on the outer panels (x on the bottom row, y on the left column): inner
+    # ones would collide with the next panel's title. Hover names the tokens everywhere.
+    axis = {"type": "category", "showgrid": False, "showticklabels": False}
+    fig.update_xaxes(axis | {"tickangle": -90})
+    fig.update_yaxes(axis | {"autorange": "reversed"})
+    if show_ticks:
+        tick = {
+            "showticklabels": True,
+            "tickmode": "array",
+            "tickvals": list(range(n_tok)),
+            "ticktext": ticks,
+            "tickfont": {"size": 8},
+        }
+        fig.update_xaxes(tick, row=n_layers)
+        fig.update_yaxes(tick, col=1)
+    fig.update_annotations(font_size=11)
+
+    panel = int(max(110, min(260, 1200 / n_heads)))
+    fig.update_layout(
+        coloraxis={
+            "colorscale": COLORSCALE,
+            "cmin": 0.0,
+            "cmax": float(np.nanmax(p)) if np.isfinite(np.nanmax(p)) else 1.0,
+            "colorbar": {"title": {"text": "weight"}},
+        },
+        width=panel * n_heads + 220,
+        height=panel * n_layers + 160,
+    )
+    note = f"{n_tok} tokens"
+    if pooled:
+        size = int(starts[1] - starts[0]) if len(starts) > 1 else n_tok
+        note += (
+            f", pooled into {len(starts)} blocks of {size} tokens (mean over from-tokens, sum "
+            f"over to-tokens); use attention_heatmap for one head at full resolution"
+        )
+    return apply_layout(
+        fig,
+        title=title or "Attention, every layer \u00d7 head",
+        provenance=provenance,
+        extra_subtitle=escape_text(note),
+    )
+
+
+def attention_heatmap(
+    matrix: np.ndarray,
+    tokens: Sequence[str],
+    *,
+    provenance: str | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """One attention map (one head, or an average) as a large heatmap with token labels.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_tokens, n_tokens)
+        Row = from-token, column = to-token. Drawn at full resolution as float32.
+    tokens : list of str of length n_tokens
+        Axis labels (up to 160 tokens; beyond that hover still names them).
+    provenance, title : str, optional
+        Subtitle line and title (default ``"Attention"``).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``Heatmap`` trace whose ``z`` is ``matrix`` as float32.
+    """
+    import plotly.graph_objects as go
+
+    owner = "attention_heatmap"
+    z = _as_map(matrix, owner)
+    n = z.shape[0]
+    tokens = check_texts(tokens, n, "tokens", owner, "row of matrix")
+    cats, ticks = token_categories(tokens)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=cats,
+            y=cats,
+            colorscale=COLORSCALE,
+            zmin=0.0,
+            colorbar={"title": {"text": "weight"}},
+            hovertemplate="from %{y}<br>to %{x}<br>weight %{z:.4f}<extra></extra>",
+            name="attention",
+        )
+    )
+    show = n <= HEATMAP_TICK_MAX
+    axis = {"type": "category", "showgrid": False, "showticklabels": show}
+    if show:
+        axis |= {
+            "tickmode": "array",
+            "tickvals": list(range(n)),
+            "ticktext": ticks,
+            "tickfont": {"size": 11 if n <= 40 else 8},
+        }
+    fig.update_xaxes(axis, tickangle=-60, title_text="to (attended token)", side="top")
+    fig.update_yaxes(
+        axis,
+        title_text="from (attending token)",
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+    )
+    side = int(min(900, max(420, 14 * n + 200)))
+    fig.update_layout(width=side + 140, height=side + 60)
+    return apply_layout(
+        fig, title=title or "Attention", provenance=provenance, extra_subtitle=f"{n} tokens"
+    )
+
+
+def _top_text(weights: np.ndarray, tokens: list[str], k: int = 5) -> str:
+    top = np.argsort(-weights, kind="stable")[:k]
+    return "<br>".join(
+        f"&#160;&#160;{safe_short(tokens[j], 25)} (#{j}) {weights[j]:.3f}" for j in top
+    )
+
+
+def head_view(
+    matrix: np.ndarray,
+    tokens: Sequence[str],
+    *,
+    provenance: str | None = None,
+    title: str | None = None,
+    min_weight: float = 0.02,
+) -> go.Figure:
+    """bertviz-like view of one attention map: lines from each token to the tokens it attends to.
+
+    Tokens are listed twice, "from" on the left (x = 0) and "to" on the right (x = 1); token i
+    sits at y = i (axis reversed, first token on top). A line joins from-token i to to-token j
+    when ``matrix[i, j] >= min_weight``; its opacity is the weight rounded up to a multiple of
+    ``OPACITY_STEP`` (0.05), and all lines of one opacity form one trace, so a 512-token map
+    needs at most 20 line traces whatever the number of lines.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_tokens, n_tokens)
+        One head or an average; row = from-token.
+    tokens : list of str of length n_tokens
+    provenance, title : str, optional
+        Subtitle line and title (default ``"Attention head view"``).
+    min_weight : float in [0, 1]
+        Weights below it draw no line.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Line traces (``meta={"opacity_bin": k}``, ``opacity = k * 0.05``), each holding
+        segments ``x = [0, 1, nan, ...]``, ``y = [i, j, nan, ...]``; then the two token
+        columns (``name="from"`` and ``name="to"``) whose hover lists the top-5 partners.
+    """
+    import plotly.graph_objects as go
+
+    owner = "head_view"
+    w = _as_map(matrix, owner)
+    n = w.shape[0]
+    tokens = check_texts(tokens, n, "tokens", owner, "row of matrix")
+    min_weight = check_float("min_weight", min_weight, owner, low=0.0, high=1.0)
+
+    fig = go.Figure()
+    rows, cols = np.nonzero(w >= min_weight)
+    weights = w[rows, cols].astype(np.float64)
+    # Bin k covers weights in ((k - 1) * step, k * step]; the epsilon keeps 0.1 in bin 2 despite
+    # float32 rounding (0.1 as float32 / 0.05 is 2.0000000298).
+    bins = np.clip(np.ceil(weights / OPACITY_STEP - 1e-6), 1, round(1 / OPACITY_STEP)).astype(int)
+    for k in np.unique(bins):
+        sel = bins == k
+        m = int(sel.sum())
+        xs = np.tile(np.array([0.0, 1.0, np.nan], dtype=np.float32), m)
+        ys = np.empty(3 * m, dtype=np.float32)
+        ys[0::3] = rows[sel]
+        ys[1::3] = cols[sel]
+        ys[2::3] = np.nan
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": "rgb(31,119,180)", "width": 2},
+                opacity=round(k * OPACITY_STEP, 4),
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"weights \u2264 {k * OPACITY_STEP:.2f}",
+                meta={"opacity_bin": int(k)},
+            )
+        )
+
+    show_text = n <= HEAD_VIEW_TEXT_MAX
+    labels = [safe_short(t, 25) for t in tokens]
+    pos = np.arange(n, dtype=np.float32)
+    font = {"size": 12 if n <= 64 else 9}
+    from_hover = [
+        f"<b>{labels[i]}</b> (#{i}) attends to:<br>{_top_text(w[i], tokens)}" for i in range(n)
+    ]
+    to_hover = [
+        f"<b>{labels[j]}</b> (#{j}) is attended by:<br>{_top_text(w[:, j], tokens)}"
+        for j in range(n)
+    ]
+    for name, x, hover, position in (
+        ("from", 0.0, from_hover, "middle left"),
+        ("to", 1.0, to_hover, "middle right"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=np.full(n, x, dtype=np.float32),
+                y=pos,
+                mode="markers+text" if show_text else "markers",
+                text=labels if show_text else None,
+                textposition=position,
+                textfont=font,
+                marker={"size": 6, "color": "#444"},
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+                hoverlabel={"align": "left"},
+                name=name,
+                showlegend=False,
+                cliponaxis=False,
+            )
+        )
+    hidden = {"visible": False, "showgrid": False, "zeroline": False}
+    fig.update_xaxes(hidden, range=[-1.1, 2.1])
+    fig.update_yaxes(hidden, autorange="reversed")
+    fig.add_annotation(
+        x=0, y=1.0, yref="paper", text="<b>from</b>", showarrow=False, yanchor="bottom"
+    )
+    fig.add_annotation(
+        x=1, y=1.0, yref="paper", text="<b>to</b>", showarrow=False, yanchor="bottom"
+    )
+    row_px = 20 if n <= 64 else 12 if n <= 200 else 6
+    fig.update_layout(width=640, height=int(min(4000, 160 + row_px * n)), hovermode="closest")
+    note = f"{n} tokens; {len(weights)} lines with weight \u2265 {min_weight:g}"
+    return apply_layout(
+        fig,
+        title=title or "Attention head view",
+        provenance=provenance,
+        extra_subtitle=escape_text(note),
+    )
