@@ -53,7 +53,7 @@ def small_bert_spec(name: str = DEFAULT_NAME, *, kaggle: bool = False) -> ModelS
             f"H one of {HIDDEN_SIZES}, and A = H/64 (for example 'L-8_H-128_A-2')."
         )
     if kaggle:
-        encoder = KAGGLE_ENCODER.format(name=short.lower())
+        encoder = KAGGLE_ENCODER.format(name=short.lower().replace("_", "-"))
         return ModelSpec(short, encoder, KAGGLE_PREPROCESSOR, source="kaggle")
     return ModelSpec(short, TFHUB_ENCODER.format(name=short), TFHUB_PREPROCESSOR)
 
