@@ -1,0 +1,32 @@
+"""Pure plotly figure builders: plain data in (numpy arrays, lists of str), ``go.Figure`` out.
+
+They never display, never compute analyses and never import TensorFlow; plotly itself is imported
+inside each builder, so importing this package is cheap.
+
+Parameter names mean the same thing in every builder:
+
+==================  ==========================================================================
+``texts``           list of str, one sentence per row (shown escaped in hover / ticks)
+``tokens``          list of str, one token per row/column of an attention or contribution map
+``labels``          list of str, one group per row (e.g. a cluster)
+``metric``          ``"cosine"`` or ``"dot"``: what a similarity number is
+``provenance``      one line (``Provenance.describe()``) shown as the figure's subtitle
+``title``           the figure title (each builder has a descriptive default)
+==================  ==========================================================================
+
+User text is always escaped (see ``smallbert_viz.figures._common.escape_text``): a sentence is
+shown as the characters typed, never interpreted as HTML, a hover template or MathJax.
+"""
+
+from smallbert_viz.figures.attention import attention_grid, attention_heatmap, head_view
+from smallbert_viz.figures.projection import projection_scatter
+from smallbert_viz.figures.similarity import contribution_heatmap, similarity_heatmap
+
+__all__ = [
+    "attention_grid",
+    "attention_heatmap",
+    "contribution_heatmap",
+    "head_view",
+    "projection_scatter",
+    "similarity_heatmap",
+]

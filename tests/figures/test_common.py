@@ -1,0 +1,101 @@
+"""The shared text helpers: escaping, truncation, wrapping, provenance subtitle."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from smallbert_viz.figures._common import (
+    TEMPLATE,
+    apply_layout,
+    as_float32,
+    check_texts,
+    escape_text,
+    safe_short,
+    safe_wrapped,
+    token_categories,
+    truncate,
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<img src=x onerror=alert(1)>",
+        "<b>bold</b> & <br> 'quoted' \"double\"",
+        "100% sure: %{x} is a plotly placeholder",
+        "$E = mc^2$",
+        "plain text",
+        "&lt;already an entity&gt;",
+    ],
+)
+def test_escape_text_round_trips_to_the_typed_characters(raw):
+    out = escape_text(raw)
+    # No markup, no template placeholder, no MathJax delimiter survives ...
+    assert "<" not in out and ">" not in out
+    assert "%{" not in out and "%" not in out
+    assert "$" not in out
+    # ... and decoding entities (what plotly.js does when drawing) gives the text back.
+    assert html.unescape(out) == raw
+
+
+def test_escape_text_of_evil_sentence_is_the_entity_form(evil):
+    assert escape_text(evil) == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def test_truncate_cuts_with_ellipsis_and_collapses_whitespace():
+    assert truncate("a  b\n\tc", 10) == "a b c"
+    cut = truncate("abcdefghijklmnopqrstuvwxyz", 10)
+    assert len(cut) == 10 and cut.endswith("\u2026") and cut.startswith("abcdefghi")
+
+
+def test_safe_short_never_cuts_an_entity():
+    # Each "<" becomes 4 characters after escaping; truncating after escaping would cut "&lt;".
+    out = safe_short("<" * 30, 10)
+    assert html.unescape(out) == "<" * 9 + "\u2026"
+    assert out.count("&lt;") == 9
+
+
+def test_safe_wrapped_breaks_lines_and_long_words():
+    sentence = " ".join(["word"] * 50)
+    out = safe_wrapped(sentence, width=30)
+    lines = out.split("<br>")
+    assert all(len(line) <= 30 for line in lines)
+    assert " ".join(lines) == sentence
+    url = "x" * 200
+    assert max(len(line) for line in safe_wrapped(url, width=50).split("<br>")) == 50
+    assert html.unescape(safe_wrapped("a < b", width=80)) == "a < b"
+
+
+def test_token_categories_are_unique_for_repeated_tokens():
+    cats, ticks = token_categories(["the", "the", "<s>"])
+    assert len(set(cats)) == 3
+    assert ticks == ["the", "the", "&lt;s&gt;"]
+
+
+def test_as_float32_and_check_texts_reject_bad_input():
+    assert as_float32([[1, 2]], "m", "f", ndim=2).dtype == np.float32
+    with pytest.raises(ValueError, match="'m' parameter of f must be a 2-D array"):
+        as_float32([1, 2], "m", "f", ndim=2)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        as_float32([["a"]], "m", "f", ndim=2)
+    with pytest.raises(TypeError, match="Got a single str"):
+        check_texts("abc", 3, "texts", "f", "row")
+    with pytest.raises(ValueError, match=r"one entry per row \(3\). Got 2"):
+        check_texts(["a", "b"], 3, "texts", "f", "row")
+
+
+def test_apply_layout_sets_template_title_and_escaped_provenance():
+    fig = apply_layout(
+        go.Figure(), title="T <i>", provenance="model: <x> | pooling: mean", extra_subtitle="n"
+    )
+    assert fig.layout.title.text == "T &lt;i&gt;"
+    sub = fig.layout.title.subtitle.text
+    assert sub.split("<br>") == ["n", "model: &lt;x&gt; | pooling: mean"]
+    assert fig.layout.template == pio.templates[TEMPLATE]
+    no_prov = apply_layout(go.Figure(), title="T", provenance=None)
+    assert not no_prov.layout.title.subtitle.text
