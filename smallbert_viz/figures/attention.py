@@ -131,6 +131,7 @@ def attention_grid(
     from plotly.subplots import make_subplots
 
     owner = "attention_grid"
+    single_map = np.ndim(probs) == 2
     p = _as_probs(probs, owner)
     n_layers, n_heads, n_tok, _ = p.shape
     tokens = check_texts(tokens, n_tok, "tokens", owner, "token of probs")
@@ -158,11 +159,13 @@ def attention_grid(
     fig = make_subplots(
         rows=n_layers,
         cols=n_heads,
-        subplot_titles=[
-            f"layer {layer} \u00b7 head {head}"
-            for layer in range(n_layers)
-            for head in range(n_heads)
-        ],
+        subplot_titles=(
+            ["attention map"]
+            if single_map
+            else [
+                f"layer {lyr} \u00b7 head {hd}" for lyr in range(n_layers) for hd in range(n_heads)
+            ]
+        ),
         horizontal_spacing=min(0.08, 0.5 / max(n_heads, 1)),
         vertical_spacing=min(0.04 if n_layers > 4 else 0.08, 0.5 / max(n_layers, 1)),
     )

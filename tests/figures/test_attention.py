@@ -53,6 +53,7 @@ def test_grid_accepts_a_single_map(rng):
     fig = attention_grid(m, tokens_of(6))
     assert len(fig.data) == 1
     np.testing.assert_array_equal(fig.data[0].z, m.astype(np.float32))
+    assert [a.text for a in fig.layout.annotations] == ["attention map"]
 
 
 def test_grid_tick_labels_on_outer_panels_for_short_inputs(rng):
