@@ -1,0 +1,320 @@
+"""2-D / 3-D projections of embeddings: PCA, and UMAP on exact neighbours; cached.
+
+UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in one way that matters for
+speed: the k nearest neighbours are computed exactly with chunked matrix products (see
+:mod:`smallbert_viz.analysis.neighbors`) and handed to UMAP as ``precomputed_knn``. That skips
+NN-descent and its Numba compilation, which dominate a fresh process (about 50 s -> 10 s for
+10,000 sentences), and the neighbours are exact rather than approximate.
+
+Reproducibility: ``seed=None`` (the default) lets UMAP optimise the layout on all cores, and
+layouts then differ slightly between runs; an integer ``seed`` gives the same layout every time
+but umap-learn then runs single-threaded (slower, about 1.7x on two cores). Either way the cache
+returns the stored layout for the same embeddings and parameters.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from smallbert_viz._validation import check_choice, check_float, check_int
+from smallbert_viz.analysis import _cache
+from smallbert_viz.analysis._input import as_matrix
+from smallbert_viz.analysis.neighbors import _search
+
+Method = Literal["umap", "pca"]
+CacheMode = Literal["memory", "disk", "off"]
+METHODS: tuple[str, ...] = ("umap", "pca")
+CACHE_MODES: tuple[str, ...] = ("memory", "disk", "off")
+UMAP_METRICS: tuple[str, ...] = ("cosine", "euclidean")
+UMAP_INITS: tuple[str, ...] = ("spectral", "pca", "random")
+UMAP_DEFAULTS: dict[str, Any] = {
+    "n_neighbors": 15,
+    "min_dist": 0.1,
+    "metric": "cosine",
+    "n_epochs": None,  # umap-learn's rule: 500 up to 10,000 points, else 200
+    "init": "spectral",
+    "seed": None,
+}
+# UMAP needs a few points to build a graph and a spectral layout.
+UMAP_MIN_ROWS = 4
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Low-dimensional coordinates of N embeddings and how they were made.
+
+    Attributes
+    ----------
+    coords : ndarray of shape (N, n_components), float32
+        Read-only (the same array may be shared through the cache).
+    method : {"umap", "pca"}
+    params : dict
+        Every parameter that determined ``coords``, defaults resolved, including ``seed``
+        (None for UMAP's parallel, non-reproducible mode) and the library version.
+    explained_variance_ratio : ndarray of shape (n_components,), optional
+        PCA only: the share of the total variance along each axis.
+    """
+
+    coords: np.ndarray
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    explained_variance_ratio: np.ndarray | None = None
+
+    @property
+    def n_components(self) -> int:
+        return int(self.coords.shape[1])
+
+    def describe(self) -> str:
+        """One line for figure subtitles and report headers."""
+        shown = {k: v for k, v in self.params.items() if k not in ("library", "n_samples")}
+        text = ", ".join(f"{k}={v}" for k, v in shown.items())
+        head = f"{self.method.upper()} of {self.params.get('n_samples', len(self.coords))} points"
+        lib = self.params.get("library")
+        if lib:
+            head += f" ({lib})"
+        line = f"{head}: {text}"
+        if self.method == "umap" and self.params.get("seed") is None:
+            line += " (no seed: parallel, not bit-reproducible)"
+        if self.explained_variance_ratio is not None:
+            pct = ", ".join(f"{100 * r:.1f}%" for r in self.explained_variance_ratio)
+            line += f"; explained variance {pct}"
+        return line
+
+
+def project(
+    embeddings: np.ndarray,
+    *,
+    method: Method = "umap",
+    n_components: int = 2,
+    cache: CacheMode = "memory",
+    cache_dir: str | Path | None = None,
+    **params: Any,
+) -> Projection:
+    """Project embeddings to 2 or 3 dimensions with UMAP or PCA; results are cached.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (N, n_features)
+    method : {"umap", "pca"}
+    n_components : int
+        2 or 3 for UMAP; 1 to min(N, n_features) for PCA.
+    cache : {"memory", "disk", "off"}
+        ``"memory"`` keeps recent results for this Python session; ``"disk"`` also stores them
+        in ``cache_dir`` so a restarted notebook does not recompute.
+    cache_dir : str or Path, optional
+        Default ``$SMALLBERT_VIZ_CACHE_DIR`` or ``~/.cache/smallbert_viz/projections``.
+    **params
+        UMAP only: ``n_neighbors`` (15), ``min_dist`` (0.1), ``metric`` ("cosine" or
+        "euclidean"), ``n_epochs`` (None: 500 up to 10,000 points, else 200), ``init``
+        ("spectral", "pca", "random"), ``seed`` (None: parallel and not reproducible; an int:
+        reproducible, single-threaded).
+
+    Returns
+    -------
+    Projection
+        ``coords`` of shape (N, n_components), float32.
+    """
+    owner = "project"
+    method = check_choice("method", method, METHODS, owner)
+    cache = check_choice("cache", cache, CACHE_MODES, owner)
+    x = as_matrix(embeddings, "embeddings", owner)
+    n, h = x.shape
+    if method == "umap":
+        resolved = _resolve_umap_params(n, n_components, params, owner)
+    else:
+        resolved = _resolve_pca_params(n, h, n_components, params, owner)
+
+    key = _cache.content_key(np.asarray(embeddings), {"method": method, **resolved})
+    if cache != "off":
+        hit = _cache.memory_get(key)
+        if hit is not None:
+            return hit
+    directory = None
+    if cache == "disk":
+        directory = Path(cache_dir).expanduser() if cache_dir else _cache.default_cache_dir()
+        stored = _cache.disk_load(directory, key)
+        if stored is not None:
+            result = _from_stored(stored, method, n, resolved)
+            if result is not None:
+                _cache.memory_put(key, result)
+                return result
+
+    coords, evr = _compute(x, method, resolved)
+    coords = np.ascontiguousarray(coords, dtype=np.float32)
+    coords.flags.writeable = False
+    if evr is not None:
+        evr = np.asarray(evr, dtype=np.float64)
+        evr.flags.writeable = False
+    result = Projection(
+        coords=coords, method=method, params=dict(resolved), explained_variance_ratio=evr
+    )
+    if cache != "off":
+        _cache.memory_put(key, result)
+    if directory is not None:
+        arrays = {"coords": coords}
+        if evr is not None:
+            arrays["explained_variance_ratio"] = evr
+        _cache.disk_save(directory, key, arrays, {"method": method, "params": resolved})
+    return result
+
+
+def clear_projection_cache() -> None:
+    """Forget the projections cached in memory (files on disk are left alone)."""
+    _cache.clear_memory()
+
+
+# ---- parameters -----------------------------------------------------------------------------
+
+
+def _resolve_umap_params(
+    n: int, n_components: int, params: dict[str, Any], owner: str
+) -> dict[str, Any]:
+    import importlib.metadata
+
+    unknown = sorted(set(params) - set(UMAP_DEFAULTS))
+    if unknown:
+        hint = " Use seed= instead of random_state=." if "random_state" in unknown else ""
+        valid = ", ".join(repr(k) for k in UMAP_DEFAULTS)
+        raise TypeError(
+            f"{owner}(method='umap') got unknown parameter(s) "
+            f"{', '.join(repr(k) for k in unknown)}. Valid parameters: {valid}.{hint}"
+        )
+    if n < UMAP_MIN_ROWS:
+        raise ValueError(
+            f"The 'embeddings' argument of {owner} has {n} rows; UMAP needs at least "
+            f"{UMAP_MIN_ROWS}. Use method='pca' for so few points."
+        )
+    p = {**UMAP_DEFAULTS, **params}
+    n_components = check_int("n_components", n_components, owner, low=2, high=3)
+    n_neighbors = check_int("n_neighbors", p["n_neighbors"], owner, low=2)
+    min_dist = check_float("min_dist", p["min_dist"], owner, low=0.0)
+    metric = check_choice("metric", p["metric"], UMAP_METRICS, owner)
+    init = check_choice("init", p["init"], UMAP_INITS, owner)
+    n_epochs = p["n_epochs"]
+    n_epochs = (500 if n <= 10_000 else 200) if n_epochs is None else n_epochs
+    n_epochs = check_int("n_epochs", n_epochs, owner, low=1)
+    seed = p["seed"]
+    if seed is not None:
+        seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
+    try:
+        version = importlib.metadata.version("umap-learn")
+    except importlib.metadata.PackageNotFoundError:
+        version = "not installed"
+    return {
+        "n_components": n_components,
+        # Like umap-learn, a neighbourhood larger than the data set is truncated.
+        "n_neighbors": min(n_neighbors, n - 1),
+        "min_dist": min_dist,
+        "metric": metric,
+        "n_epochs": n_epochs,
+        "init": init,
+        "seed": seed,
+        "knn": "exact",
+        "n_samples": n,
+        "library": f"umap-learn {version}",
+    }
+
+
+def _resolve_pca_params(
+    n: int, h: int, n_components: int, params: dict[str, Any], owner: str
+) -> dict[str, Any]:
+    if params:
+        raise TypeError(
+            f"{owner}(method='pca') takes no extra parameters. Got "
+            f"{', '.join(repr(k) for k in sorted(params))}; they apply to method='umap'."
+        )
+    n_components = check_int("n_components", n_components, owner, low=1, high=min(n, h))
+    return {"n_components": n_components, "n_samples": n, "library": f"numpy {np.__version__}"}
+
+
+def _from_stored(
+    stored: tuple[dict[str, np.ndarray], dict[str, Any]],
+    method: str,
+    n: int,
+    resolved: dict[str, Any],
+) -> Projection | None:
+    arrays, _meta = stored
+    coords = arrays.get("coords")
+    if coords is None or coords.shape != (n, resolved["n_components"]):
+        return None
+    coords = np.ascontiguousarray(coords, dtype=np.float32)
+    if not np.isfinite(coords).all():
+        return None
+    coords.flags.writeable = False
+    evr = arrays.get("explained_variance_ratio")
+    if evr is not None:
+        evr.flags.writeable = False
+    return Projection(
+        coords=coords, method=method, params=dict(resolved), explained_variance_ratio=evr
+    )
+
+
+# ---- computation ----------------------------------------------------------------------------
+
+
+def _compute(
+    x: np.ndarray, method: str, params: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Coordinates (N, n_components) and, for PCA, the explained variance ratios."""
+    if method == "pca":
+        return _pca(x, params["n_components"])
+    return _umap(x, params), None
+
+
+def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    # Eigen-decomposition of the H x H covariance: memory O(H^2) whatever N is.
+    x64 = x.astype(np.float64)
+    centered = x64 - x64.mean(axis=0)
+    cov = centered.T @ centered
+    eigvals, eigvecs = np.linalg.eigh(cov)
+    order = np.argsort(eigvals)[::-1][:n_components]
+    components = eigvecs[:, order].T  # (n_components, H)
+    # Deterministic signs (as scikit-learn): the largest loading of each axis is positive.
+    signs = np.sign(components[np.arange(n_components), np.abs(components).argmax(axis=1)])
+    signs[signs == 0] = 1.0
+    components *= signs[:, None]
+    total = float(np.clip(eigvals, 0, None).sum())
+    ratio = np.clip(eigvals[order], 0, None) / total if total > 0 else np.zeros(n_components)
+    return centered @ components.T, ratio
+
+
+def _umap(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    try:
+        import umap
+    except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
+        raise ImportError("method='umap' needs umap-learn: pip install umap-learn==0.5.12") from exc
+
+    n = x.shape[0]
+    k = p["n_neighbors"]
+    # Exact neighbours, self included (UMAP expects each point among its own neighbours).
+    nb = _search(x, x, k, p["metric"], False, None, "project", ("embeddings", "embeddings"))
+    if p["metric"] == "cosine":
+        dists = np.maximum(1.0 - nb.scores, 0.0)  # umap-learn's cosine distance
+    else:
+        dists = -nb.scores
+    seed = p["seed"]
+    reducer = umap.UMAP(
+        n_neighbors=k,
+        n_components=p["n_components"],
+        min_dist=p["min_dist"],
+        metric=p["metric"],
+        n_epochs=p["n_epochs"],
+        init=p["init"],
+        random_state=seed,
+        # A seed forces umap-learn to one thread; say so rather than be warned about it.
+        n_jobs=1 if seed is not None else -1,
+        precomputed_knn=(nb.indices, dists.astype(np.float32), None),
+    )
+    with warnings.catch_warnings():
+        # "knn_search_index is not an NNDescent object": we never call transform().
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        warnings.filterwarnings("ignore", message=".*n_jobs value 1 overridden.*")
+        coords = reducer.fit_transform(x)
+    if not np.isfinite(coords).all() or coords.shape != (n, p["n_components"]):
+        raise RuntimeError(f"UMAP returned invalid coordinates of shape {coords.shape}.")
+    return coords

@@ -1,0 +1,134 @@
+import tracemalloc
+
+import numpy as np
+import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from smallbert_viz.analysis import (
+    Neighbors,
+    nearest_neighbors,
+    neighbor_preservation,
+    query_neighbors,
+)
+
+
+@pytest.fixture
+def x():
+    return np.random.default_rng(0).normal(size=(203, 24)).astype(np.float32)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 7, 1000])
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_matches_sklearn_excluding_self(x, metric, chunk_size):
+    ref = NearestNeighbors(n_neighbors=5, metric=metric, algorithm="brute").fit(x)
+    dist, idx = ref.kneighbors()  # no X: each point is left out of its own neighbours
+    result = nearest_neighbors(x, k=5, metric=metric, chunk_size=chunk_size)
+    assert isinstance(result, Neighbors)
+    assert result.indices.shape == result.scores.shape == (203, 5)
+    assert result.indices.dtype == np.int64 and result.scores.dtype == np.float32
+    np.testing.assert_array_equal(result.indices, idx)
+    expected = 1.0 - dist if metric == "cosine" else -dist
+    np.testing.assert_allclose(result.scores, expected, atol=1e-5)
+
+
+def test_dot_matches_brute_force(x):
+    full = x.astype(np.float64) @ x.astype(np.float64).T
+    np.fill_diagonal(full, -np.inf)
+    expected = np.argsort(-full, axis=1)[:, :4]
+    result = nearest_neighbors(x, k=4, metric="dot", chunk_size=10)
+    np.testing.assert_array_equal(result.indices, expected)
+    np.testing.assert_allclose(result.scores, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
+
+
+def test_including_self_puts_self_first(x):
+    result = nearest_neighbors(x, k=3, exclude_self=False)
+    np.testing.assert_array_equal(result.indices[:, 0], np.arange(len(x)))
+    np.testing.assert_allclose(result.scores[:, 0], 1.0, atol=1e-6)
+
+
+def test_k_equal_to_n_returns_everything_sorted(x):
+    result = nearest_neighbors(x[:10], k=10, exclude_self=False, metric="euclidean")
+    assert (np.sort(result.indices, axis=1) == np.arange(10)).all()
+    assert (np.diff(result.scores, axis=1) <= 0).all()
+
+
+def test_duplicate_row_is_its_own_twins_neighbour(x):
+    data = np.vstack([x, x[5:6]])
+    result = nearest_neighbors(data, k=1)
+    assert result.indices[5, 0] == len(x)
+    assert result.indices[len(x), 0] == 5
+    assert result.scores[5, 0] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "dot", "euclidean"])
+def test_query_neighbors_matches_sklearn(x, metric):
+    queries = np.random.default_rng(5).normal(size=(17, 24)).astype(np.float32)
+    result = query_neighbors(queries, x, k=6, metric=metric, chunk_size=4)
+    assert result.indices.shape == (17, 6)
+    if metric == "dot":
+        full = queries.astype(np.float64) @ x.astype(np.float64).T
+        np.testing.assert_array_equal(result.indices, np.argsort(-full, axis=1)[:, :6])
+        return
+    dist, idx = NearestNeighbors(n_neighbors=6, metric=metric).fit(x).kneighbors(queries)
+    np.testing.assert_array_equal(result.indices, idx)
+    expected = 1.0 - dist if metric == "cosine" else -dist
+    np.testing.assert_allclose(result.scores, expected, atol=1e-5)
+
+
+def test_memory_stays_bounded_for_many_rows():
+    # The full 12,000 x 12,000 float32 matrix would take 576 MB.
+    data = np.random.default_rng(1).normal(size=(12_000, 8)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        result = nearest_neighbors(data, k=3)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 150 * 2**20
+    # Spot-check a few rows against brute force.
+    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
+    for row in (0, 4321, 11_999):
+        sims = unit @ unit[row]
+        sims[row] = -np.inf
+        np.testing.assert_array_equal(result.indices[row], np.argsort(-sims)[:3])
+
+
+def test_neighbor_preservation_against_direct_computation(x):
+    coords = x[:, :2] + 0.1 * x[:, 2:4]
+    a = NearestNeighbors(n_neighbors=10, metric="cosine").fit(x).kneighbors()[1]
+    b = NearestNeighbors(n_neighbors=10).fit(coords).kneighbors()[1]
+    expected = np.mean([len(set(a[i]) & set(b[i])) / 10 for i in range(len(x))])
+    assert neighbor_preservation(x, coords, k=10) == pytest.approx(expected)
+    assert neighbor_preservation(x, x, metric="euclidean") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda x: nearest_neighbors(x, k=203), ValueError, r"'k'.*\[1, 202\]"),
+        (lambda x: nearest_neighbors(x, k=0), ValueError, "'k'"),
+        (lambda x: nearest_neighbors(x, k=2.5), TypeError, "'k'.*int"),
+        (lambda x: nearest_neighbors(x, metric="l1"), ValueError, "'metric'"),
+        (lambda x: nearest_neighbors(x[:1]), ValueError, "at least 2 rows"),
+        (lambda x: nearest_neighbors(x, chunk_size=0), ValueError, "'chunk_size'"),
+        (lambda x: query_neighbors(x[:, :5], x), ValueError, "same number of columns"),
+        (lambda x: query_neighbors(x[:3], x[:4], k=5), ValueError, r"'k'.*\[1, 4\]"),
+        (lambda x: query_neighbors(np.zeros((0, 24)), x), ValueError, "at least 1 row"),
+        (lambda x: neighbor_preservation(x, x[:10]), ValueError, "same number of rows"),
+    ],
+)
+def test_bad_input(x, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(x)
+
+
+def test_nan_and_zero_rows_are_reported(x):
+    bad = x.copy()
+    bad[7, 3] = np.nan
+    with pytest.raises(ValueError, match="rows 7"):
+        nearest_neighbors(bad)
+    zero = x.copy()
+    zero[9] = 0
+    with pytest.raises(ValueError, match=r"all-zero rows \(9\)"):
+        nearest_neighbors(zero)
+    assert nearest_neighbors(zero, metric="euclidean").indices.shape == (203, 10)

@@ -1,0 +1,240 @@
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+import smallbert_viz.analysis.projection as projection_module
+from smallbert_viz.analysis import Projection, clear_projection_cache, project
+from smallbert_viz.analysis._cache import ENV_VAR, disk_path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_cache():
+    clear_projection_cache()
+    yield
+    clear_projection_cache()
+
+
+@pytest.fixture
+def blobs():
+    """300 points in 4 well-separated clusters in 32-D, and their labels."""
+    rng = np.random.default_rng(7)
+    centers = rng.normal(size=(4, 32)) * 4
+    labels = rng.integers(0, 4, 300)
+    return (centers[labels] + rng.normal(size=(300, 32))).astype(np.float32), labels
+
+
+@pytest.fixture
+def count_computes(monkeypatch):
+    """Count calls of the real internal compute function (the cache is what is under test)."""
+    calls = []
+    real = projection_module._compute
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(projection_module, "_compute", counting)
+    return calls
+
+
+def test_pca_matches_sklearn_up_to_sign(blobs):
+    x, _ = blobs
+    result = project(x, method="pca", n_components=3, cache="off")
+    ref = PCA(n_components=3).fit(x.astype(np.float64))
+    expected = ref.transform(x.astype(np.float64))
+    signs = np.sign((result.coords * expected).sum(axis=0))
+    np.testing.assert_allclose(result.coords, expected * signs, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(
+        result.explained_variance_ratio, ref.explained_variance_ratio_, rtol=1e-5
+    )
+    assert result.coords.dtype == np.float32
+    assert result.method == "pca"
+    assert "explained variance" in result.describe()
+
+
+def test_umap_keeps_clusters_and_neighbours(blobs):
+    from sklearn.neighbors import NearestNeighbors
+
+    from smallbert_viz.analysis import neighbor_preservation
+
+    x, labels = blobs
+    result = project(x, seed=0, cache="off")
+    assert isinstance(result, Projection)
+    assert result.coords.shape == (300, 2) and result.coords.dtype == np.float32
+    idx = NearestNeighbors(n_neighbors=10).fit(result.coords).kneighbors()[1]
+    assert (labels[idx] == labels[:, None]).mean() > 0.99
+    random_layout = np.random.default_rng(0).normal(size=(300, 2))
+    ours = neighbor_preservation(x, result.coords)
+    assert ours > 0.3
+    assert ours > 5 * neighbor_preservation(x, random_layout)
+
+
+def test_umap_params_and_describe(blobs):
+    x, _ = blobs
+    result = project(
+        x,
+        n_components=3,
+        n_neighbors=10,
+        min_dist=0.5,
+        seed=3,
+        n_epochs=50,
+        metric="euclidean",
+        cache="off",
+    )
+    assert result.coords.shape == (300, 3)
+    p = result.params
+    assert (p["n_neighbors"], p["min_dist"], p["seed"], p["n_epochs"], p["metric"]) == (
+        10,
+        0.5,
+        3,
+        50,
+        "euclidean",
+    )
+    assert p["library"].startswith("umap-learn ")
+    text = result.describe()
+    assert "UMAP of 300 points" in text and "seed=3" in text and "n_neighbors=10" in text
+    unseeded = project(x, n_epochs=50, cache="off")
+    assert unseeded.params["seed"] is None and "not bit-reproducible" in unseeded.describe()
+
+
+def test_same_seed_same_layout(blobs):
+    x, _ = blobs
+    a = project(x, seed=11, n_epochs=60, cache="off")
+    b = project(x, seed=11, n_epochs=60, cache="off")
+    np.testing.assert_array_equal(a.coords, b.coords)
+
+
+def test_small_data_truncates_neighbourhood():
+    x = np.random.default_rng(0).normal(size=(8, 5))
+    result = project(x, seed=0, n_epochs=20, cache="off")
+    assert result.coords.shape == (8, 2)
+    assert result.params["n_neighbors"] == 7
+
+
+def test_memory_cache_returns_without_recomputing(blobs, count_computes):
+    x, _ = blobs
+    first = project(x, method="pca")
+    second = project(x.copy(), method="pca")  # same content, different object
+    assert count_computes == ["pca"]
+    assert second is first
+    project(x, method="pca", n_components=3)  # other parameters
+    shifted = x.copy()
+    shifted[0, 0] += 1.0  # other content
+    project(shifted, method="pca")
+    project(x.astype(np.float64), method="pca")  # other dtype
+    assert len(count_computes) == 4
+    project(x, method="pca", cache="off")
+    assert len(count_computes) == 5
+
+
+def test_defaults_and_explicit_defaults_share_an_entry(blobs, count_computes):
+    x, _ = blobs
+    project(x, n_epochs=30, seed=1)
+    project(x, n_epochs=30, seed=1, n_neighbors=15, min_dist=0.1, metric="cosine")
+    assert count_computes == ["umap"]
+
+
+def test_result_is_read_only(blobs):
+    result = project(blobs[0], method="pca")
+    with pytest.raises(ValueError):
+        result.coords[0, 0] = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.method = "umap"
+
+
+def test_disk_cache_round_trip(blobs, tmp_path, count_computes):
+    x, _ = blobs
+    first = project(x, seed=2, n_epochs=40, cache="disk", cache_dir=tmp_path)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".npz"  # no temporary files left behind
+    clear_projection_cache()  # as after a kernel restart
+    second = project(x, seed=2, n_epochs=40, cache="disk", cache_dir=tmp_path)
+    assert count_computes == ["umap"]
+    np.testing.assert_array_equal(second.coords, first.coords)
+    assert second.params == first.params
+
+
+def test_disk_cache_pca_keeps_explained_variance(blobs, tmp_path):
+    x, _ = blobs
+    first = project(x, method="pca", cache="disk", cache_dir=tmp_path)
+    clear_projection_cache()
+    second = project(x, method="pca", cache="disk", cache_dir=tmp_path)
+    np.testing.assert_array_equal(second.explained_variance_ratio, first.explained_variance_ratio)
+
+
+def test_disk_cache_directory_from_environment(blobs, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "envcache"))
+    project(blobs[0], method="pca", cache="disk")
+    assert len(list((tmp_path / "envcache").glob("*.npz"))) == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate", "empty", "wrong_shape"])
+def test_corrupt_cache_file_is_ignored_and_replaced(blobs, tmp_path, count_computes, damage):
+    x, _ = blobs
+    first = project(x, method="pca", cache="disk", cache_dir=tmp_path)
+    (path,) = tmp_path.glob("*.npz")
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"not a numpy file at all")
+    elif damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        key = path.stem
+        from smallbert_viz.analysis import _cache
+
+        _cache.disk_save(tmp_path, key, {"coords": np.zeros((5, 2), np.float32)}, {})
+    clear_projection_cache()
+    again = project(x, method="pca", cache="disk", cache_dir=tmp_path)
+    assert count_computes == ["pca", "pca"]
+    np.testing.assert_allclose(again.coords, first.coords)
+    clear_projection_cache()
+    project(x, method="pca", cache="disk", cache_dir=tmp_path)  # the file was rewritten
+    assert len(count_computes) == 2
+    assert disk_path(tmp_path, path.stem).is_file()
+
+
+def test_unwritable_cache_dir_warns_and_still_returns(blobs, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.warns(RuntimeWarning, match="projection cache"):
+        result = project(blobs[0], method="pca", cache="disk", cache_dir=blocker / "sub")
+    assert result.coords.shape == (300, 2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"method": "tsne"}, ValueError, "'method'.*'umap', 'pca'"),
+        ({"cache": "yes"}, ValueError, "'cache'"),
+        ({"n_components": 4}, ValueError, r"'n_components'.*\[2, 3\]"),
+        ({"method": "pca", "n_components": 33}, ValueError, r"'n_components'.*\[1, 32\]"),
+        ({"random_state": 1}, TypeError, "Use seed="),
+        ({"n_neighbours": 5}, TypeError, "'n_neighbors'"),
+        ({"method": "pca", "seed": 1}, TypeError, "apply to method='umap'"),
+        ({"metric": "dot"}, ValueError, "'metric'.*'cosine', 'euclidean'"),
+        ({"min_dist": -1}, ValueError, "'min_dist'"),
+        ({"seed": "x"}, TypeError, "'seed'"),
+        ({"init": "tsne"}, ValueError, "'init'"),
+    ],
+)
+def test_bad_parameters(blobs, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        project(blobs[0], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "match"),
+    [
+        (np.ones((3, 4)), {}, "at least 4"),
+        (np.ones((0, 4)), {"method": "pca"}, "at least 1 row"),
+        (np.ones(4), {}, "2-D"),
+        (np.array([[np.nan, 1.0]] * 5), {"method": "pca"}, "NaN"),
+    ],
+)
+def test_bad_input(data, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        project(data, **kwargs)
