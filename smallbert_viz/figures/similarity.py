@@ -31,8 +31,12 @@ from smallbert_viz.figures._common import (
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-SimilarityMetric = Literal["cosine", "dot"]
-METRICS: tuple[str, ...] = ("cosine", "dot")
+SimilarityMetric = Literal["cosine", "dot", "euclidean"]
+#: The metrics of ``smallbert_viz.analysis.similarity``; "euclidean" is the negative distance
+#: (so larger is more similar and a threshold keeps the closest pairs).
+METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
+CONTRIBUTION_METRICS: tuple[str, ...] = ("cosine", "dot")
+_METRIC_NAMES = {"cosine": "cosine", "dot": "dot", "euclidean": "\u2212euclidean distance"}
 
 #: Above this many sentences the axes carry no tick labels (they would overlap into a smear);
 #: hover still names both sentences.
@@ -98,8 +102,9 @@ def similarity_heatmap(
         Row k of the figure is ``texts[order[k]]``.
     threshold : float, optional
         Cells with a value below it are masked (drawn grey, no hover).
-    metric : {"cosine", "dot"}
-        What the numbers are; names the colour bar and the hover value.
+    metric : {"cosine", "dot", "euclidean"}
+        What the numbers are; names the colour bar and the hover value. For "euclidean" the
+        matrix holds negative distances, as ``smallbert_viz.analysis.similarity_matrix`` makes.
     provenance : str, optional
         One line (``Provenance.describe()``) shown as the subtitle.
     title : str, optional
@@ -147,7 +152,7 @@ def similarity_heatmap(
         group = "" if shown_labels is None else f" [{escape_text(shown_labels[k])}]"
         cats.append(f"#{i}{group}: {safe_wrapped(texts[i], width=HOVER_WRAP)}")
 
-    metric_name = escape_text(metric)
+    metric_name = escape_text(_METRIC_NAMES[metric])
     heat = go.Heatmap(
         z=z,
         x=cats,
@@ -228,7 +233,7 @@ def contribution_heatmap(
     tokens_b: Sequence[str],
     *,
     total: float,
-    metric: SimilarityMetric = "cosine",
+    metric: Literal["cosine", "dot"] = "cosine",
     provenance: str | None = None,
     title: str | None = None,
 ) -> go.Figure:
@@ -263,7 +268,7 @@ def contribution_heatmap(
         )
     tokens_a = check_texts(tokens_a, z.shape[0], "tokens_a", owner, "row of the matrix")
     tokens_b = check_texts(tokens_b, z.shape[1], "tokens_b", owner, "column of the matrix")
-    metric = check_choice("metric", metric, METRICS, owner)
+    metric = check_choice("metric", metric, CONTRIBUTION_METRICS, owner)
     total = check_float("total", total, owner)
 
     cats_a, ticks_a = token_categories(tokens_a)

@@ -140,6 +140,21 @@ def test_tick_labels_truncated_and_hidden_for_large_n():
     assert len(set(fig.data[0].x)) == big  # hover still names every sentence
 
 
+def test_euclidean_is_labelled_as_negative_distance():
+    # The analysis layer's "euclidean" similarity is the negative distance (larger = closer).
+    rng = np.random.default_rng(1)
+    emb = rng.normal(size=(5, 8))
+    ref = -np.linalg.norm(emb[:, None] - emb[None], axis=-1)
+    fig = similarity_heatmap(ref, SENTENCES, metric="euclidean", threshold=-4.0)
+    expected = np.where(ref >= -4.0, ref, np.nan).astype(np.float32)
+    assert np.isnan(expected).any() and not np.isnan(expected).all()
+    np.testing.assert_array_equal(fig.data[0].z, expected)
+    assert fig.data[0].colorbar.title.text == "\u2212euclidean distance"
+    assert "euclidean distance</b>: %{z:.4f}" in fig.data[0].hovertemplate
+    with pytest.raises(ValueError, match="'metric' parameter of contribution_heatmap"):
+        contribution_heatmap(np.eye(2), ["a", "b"], ["c", "d"], total=1.0, metric="euclidean")
+
+
 def test_provenance_and_default_title(sim):
     fig = similarity_heatmap(sim, SENTENCES, provenance="model: m | pooling: mean", metric="dot")
     assert fig.layout.title.text == "Sentence similarity (dot)"
