@@ -165,3 +165,21 @@ def _check_preprocessor(pre: Any, location: str) -> None:
             f"{location!r} loaded, but it is not a BERT preprocessor (it has no "
             f"{', '.join(missing)}). Pass a preprocessor such as bert_en_uncased_preprocess/3."
         )
+
+
+def load_model_with_fallback(offline: str = "all-MiniLM-L6-v2"):
+    """The TF Hub small BERT when it is cached or downloadable, else the offline model.
+
+    Returns ``(model, note)`` where ``note`` says which model was used and why, for the
+    console and the report: the substitution is never silent.
+    """
+    try:
+        model = load_model()
+    except ModelNotFoundError as exc:
+        first = str(exc).split(". ")[0]
+        note = (
+            f"TF Hub small BERT {handles.DEFAULT_NAME} unavailable ({first}); using the offline "
+            f"pretrained model {offline!r} instead."
+        )
+        return load_model(offline), note
+    return model, f"Using the TF Hub small BERT {model.info.encoder_handle}."
