@@ -14,6 +14,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -223,3 +224,43 @@ def embed_canonical(
     if not parts:
         return np.zeros((0, model.hidden_size), np.float32)
     return np.concatenate(parts).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """The last layer's vectors of one text's real tokens.
+
+    ``tokens``: wordpieces including [CLS] and [SEP]; ``vectors``: float32 [T, H]. Their mean
+    is the text's ``"mean"`` pooled embedding.
+    """
+
+    text: str
+    tokens: tuple[str, ...]
+    vectors: np.ndarray
+
+
+def token_vectors(
+    model: BertModel, texts: str | Sequence[str], *, max_length: int = 128
+) -> TokenVectors | list[TokenVectors]:
+    """Per-token last-layer vectors (no padding) of each text; one object for one string."""
+    import tensorflow as tf
+
+    max_length = check_int("max_length", max_length, "token_vectors", low=2, high=MAX_LENGTH_LIMIT)
+    single = isinstance(texts, str)
+    items = check_texts([texts] if single else list(texts))
+    vocab = model.vocab
+    results = []
+    for start in range(0, len(items), DEFAULT_BATCH_SIZE):
+        batch = items[start : start + DEFAULT_BATCH_SIZE]
+        ragged = _tokenize(model, batch)
+        longest = int(ragged.row_lengths().numpy().max()) + 2
+        seq_length = min(_round_up(longest, LENGTH_STEP), max_length)
+        packed = model.preprocessor.bert_pack_inputs([ragged], seq_length=tf.constant(seq_length))
+        sequence = model.encoder(packed)["sequence_output"].numpy()
+        ids = packed["input_word_ids"].numpy()
+        lengths = packed["input_mask"].numpy().sum(axis=1)
+        for row, text in enumerate(batch):
+            n = int(lengths[row])
+            tokens = tuple(vocab[i] for i in ids[row, :n])
+            results.append(TokenVectors(text, tokens, sequence[row, :n].astype(np.float32)))
+    return results[0] if single else results

@@ -136,3 +136,17 @@ def test_tokenize_gives_wordpieces(standin_model):
         "##kill",
         "##er",
     ]
+
+
+def test_token_vectors_mean_is_the_mean_pooled_embedding(standin_model):
+    from smallbert_viz.embedding import token_vectors
+
+    texts = ["I hate cancer", "Antibiotics aren't painkiller", ""]
+    tv = token_vectors(standin_model, texts)
+    assert tv[0].tokens == ("[CLS]", "i", "hate", "cancer", "[SEP]")
+    assert tv[2].tokens == ("[CLS]", "[SEP]")
+    pooled = standin_model.embed(texts, pooling="mean", progress=False)
+    for item, vector in zip(tv, pooled):
+        assert item.vectors.shape == (len(item.tokens), 128)
+        np.testing.assert_allclose(item.vectors.mean(axis=0), vector, atol=1e-5)
+    assert token_vectors(standin_model, "one").tokens == ("[CLS]", "one", "[SEP]")
