@@ -1,7 +1,7 @@
 """smallbert-viz: see what a small BERT does with your sentences.
 
-Light to import: TensorFlow, tensorflow_hub and umap load only when a model or a projection is
-first needed.
+Light to import: TensorFlow, tensorflow_hub, plotly and umap load only when a model, a figure or
+a projection is first needed. ``%load_ext smallbert_viz`` registers the ``%embed`` magic.
 """
 
 from __future__ import annotations
@@ -12,13 +12,36 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # models and embeddings
     "load_model": "smallbert_viz.models.loader",
     "BertModel": "smallbert_viz.models.model",
+    "token_vectors": "smallbert_viz.embedding",
     "Provenance": "smallbert_viz.provenance",
     "ModelInfo": "smallbert_viz.provenance",
+    # attention
+    "Attention": "smallbert_viz.attention",
+    "compute_attention": "smallbert_viz.attention",
+    # analyses
+    "project": "smallbert_viz.analysis",
+    "Projection": "smallbert_viz.analysis",
+    "similarity_matrix": "smallbert_viz.analysis",
+    "cluster_order": "smallbert_viz.analysis",
+    "nearest_neighbors": "smallbert_viz.analysis",
+    "query_neighbors": "smallbert_viz.analysis",
+    "token_contributions": "smallbert_viz.analysis",
+    # figures
+    "similarity_heatmap": "smallbert_viz.figures",
+    "contribution_heatmap": "smallbert_viz.figures",
+    "projection_scatter": "smallbert_viz.figures",
+    "attention_grid": "smallbert_viz.figures",
+    "attention_heatmap": "smallbert_viz.figures",
+    "head_view": "smallbert_viz.figures",
+    # corpora
+    "read_corpus": "smallbert_viz.corpus",
+    "sample_corpus": "smallbert_viz.corpus",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "load_ipython_extension"])
 
 
 def __getattr__(name: str) -> Any:
@@ -29,3 +52,10 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(list(globals()) + __all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext smallbert_viz``: register the ``%embed`` / ``%%embed`` magic."""
+    from .magic import load_ipython_extension as _load
+
+    _load(ipython)
