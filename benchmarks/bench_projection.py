@@ -1,0 +1,212 @@
+"""Benchmark: plain ``umap.UMAP().fit_transform`` vs ``smallbert_viz.analysis.project``.
+
+Each method runs in a FRESH Python process, so imports and Numba JIT compilation are counted as a
+user meets them in a new notebook kernel. Reported per method: wall seconds of the whole
+subprocess, the split inside it (imports / fit), and neighbour preservation (mean fraction of
+each point's 10 nearest neighbours in the embedding space, by cosine, that are among its 10
+nearest in the 2-D layout; also with Euclidean neighbours as the truth, which is what plain
+UMAP's default metric optimises).
+
+Embeddings, in order of preference:
+  --embeddings FILE.npy                   precomputed vectors [N, H]
+  benchmarks/data/sentences.txt embedded with smallbert_viz.load_model("all-MiniLM-L6-v2")
+  a synthetic stand-in (clustered gaussians), labelled as such in the output
+
+    python benchmarks/bench_projection.py [--n 10000] [--embeddings FILE.npy]
+        [--save-embeddings FILE.npy] [--variants baseline,ours,ours-seeded]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_T0 = time.perf_counter()
+
+HERE = Path(__file__).resolve().parent
+SENTENCES = HERE / "data" / "sentences.txt"
+MODEL = "all-MiniLM-L6-v2"
+VARIANTS = {
+    "baseline": "umap.UMAP().fit_transform(X)  (umap-learn defaults, NN-descent)",
+    "ours": "project(X)  (exact chunked cosine kNN -> UMAP, seed=None, parallel)",
+    "ours-seeded": "project(X, seed=42)  (reproducible, single-threaded SGD)",
+}
+
+
+# ---- child processes: one method each, timed from interpreter start -----------------------
+
+
+def child(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    t_start = time.perf_counter()
+    x = np.load(args.embeddings)
+    if args.child == "baseline":
+        import umap
+
+        t_import = time.perf_counter()
+        coords = umap.UMAP().fit_transform(x)
+    else:
+        from smallbert_viz.analysis import project
+
+        t_import = time.perf_counter()  # umap itself is imported lazily, inside project()
+        seed = 42 if args.child == "ours-seeded" else None
+        coords = project(x, seed=seed, cache="off").coords
+    t_end = time.perf_counter()
+    np.save(args.out, np.asarray(coords, dtype=np.float32))
+    print(
+        json.dumps(
+            {
+                "imports_s": t_import - _T0,
+                "fit_s": t_end - t_import,
+                "load_s": t_import - t_start if args.child != "baseline" else 0.0,
+            }
+        )
+    )
+
+
+def run_child(variant: str, embeddings: Path, out: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", variant, "--embeddings", str(embeddings)]
+    cmd += ["--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if proc.returncode != 0:
+        sys.exit(f"{variant} failed:\n{proc.stderr[-3000:]}")
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    info["wall_s"] = wall
+    info["cpu_s"] = cpu
+    return info
+
+
+def load_note() -> str:
+    load = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    busy = "  <- machine busy: wall times are inflated" if load > 0.5 * cores else ""
+    return f"load average {load:.1f} on {cores} cores{busy}"
+
+
+# ---- embeddings ---------------------------------------------------------------------------
+
+
+def stand_in(n: int, dim: int = 384, seed: int = 0):
+    """Clustered gaussians on the unit sphere: 40 topics, a shared 16-D style subspace, noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(40, dim))
+    basis = rng.normal(size=(16, dim))
+    labels = rng.integers(0, 40, n)
+    x = centers[labels] * 0.6 + rng.normal(size=(n, 16)) @ basis * 0.25
+    x += rng.normal(size=(n, dim)) * 0.5
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32)
+
+
+def sentence_embeddings(n: int):
+    """Embeddings of the first n benchmark sentences, or None if sentences or model are missing."""
+    if not SENTENCES.is_file():
+        print(f"note: {SENTENCES} not found")
+        return None
+    texts = SENTENCES.read_text(encoding="utf8").splitlines()[:n]
+    if len(texts) < n:
+        print(f"note: {SENTENCES} has only {len(texts)} sentences, {n} requested")
+        return None
+    try:
+        import smallbert_viz
+
+        model = smallbert_viz.load_model(MODEL)
+    except Exception as exc:  # noqa: BLE001 - any failure means: use the stand-in
+        print(f"note: could not load {MODEL} ({type(exc).__name__}: {exc})")
+        return None
+    start = time.perf_counter()
+    x = model.embed(texts, progress=False)
+    print(f"embedded {len(texts)} sentences with {MODEL} in {time.perf_counter() - start:.1f} s")
+    return x
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="number of points")
+    parser.add_argument("--embeddings", type=Path, help="precomputed embeddings (.npy, [N, H])")
+    parser.add_argument("--save-embeddings", type=Path, help="keep the embeddings used here")
+    parser.add_argument("--variants", default="baseline,ours,ours-seeded")
+    parser.add_argument("--k", type=int, default=10, help="neighbours for preservation")
+    parser.add_argument("--child", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    import numpy as np
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}; choose from {sorted(VARIANTS)}")
+
+    if args.embeddings:
+        x = np.load(args.embeddings)[: args.n]
+        source = f"precomputed embeddings from {args.embeddings}"
+    else:
+        x = sentence_embeddings(args.n)
+        source = f"{MODEL} mean-pooled embeddings of {SENTENCES.name}"
+        if x is None:
+            x = stand_in(args.n)
+            source = "STAND-IN DATA: synthetic clustered gaussians, NOT sentence embeddings"
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if args.save_embeddings:
+        np.save(args.save_embeddings, x)
+
+    from smallbert_viz.analysis import neighbor_preservation
+
+    print(f"data: {source}; shape {x.shape}")
+    print(f"python {sys.version.split()[0]}, fresh subprocess per method; {load_note()}\n")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "embeddings.npy"
+        np.save(path, x)
+        for variant in variants:
+            out = Path(tmp) / f"{variant}.npy"
+            info = run_child(variant, path, out)
+            coords = np.load(out)
+            info["preservation"] = neighbor_preservation(x, coords, k=args.k)
+            info["preservation_euclidean"] = neighbor_preservation(
+                x, coords, k=args.k, metric="euclidean"
+            )
+            results[variant] = info
+            print(
+                f"{variant:12s} {info['wall_s']:6.1f} s wall, {info['cpu_s']:5.1f} s cpu  (imports {info['imports_s']:4.1f} s, "
+                f"fit {info['fit_s']:5.1f} s)  neighbour preservation@{args.k} "
+                f"{info['preservation']:.3f} (euclidean truth {info['preservation_euclidean']:.3f})"
+                f"   {VARIANTS[variant]}"
+            )
+    if "baseline" in results:
+        base = results["baseline"]
+        for variant, info in results.items():
+            if variant != "baseline":
+                print(
+                    f"\n{variant} vs baseline: {base['wall_s'] / info['wall_s']:.2f}x faster "
+                    f"({base['wall_s']:.1f} s -> {info['wall_s']:.1f} s), preservation "
+                    f"{base['preservation']:.3f} -> {info['preservation']:.3f}",
+                    end="",
+                )
+        print()
+    print(load_note())
+    rnd = np.random.default_rng(0).normal(size=(len(x), 2))
+    print(f"(a random layout scores {neighbor_preservation(x, rnd, k=args.k):.3f})")
+
+
+if __name__ == "__main__":
+    main()
