@@ -21,6 +21,7 @@ TensorFlow is imported when a pass is built, never at ``import smallbert_viz``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -119,13 +120,12 @@ class AttentionForward:
         #: Max gap to the encoder found by the self-check (set by select_forward).
         self.check_gap: float | None = None
 
-        # A closure per instance: TF counts traces per Python function, and passes of several
-        # models (or GELU candidates) must not add up to a spurious "excessive retracing"
-        # warning. Token lengths reach it only as multiples of LENGTH_STEP; reduce_retracing
-        # then generalises to a shape-polymorphic trace, so a session traces a few times at most.
-        def graph(ids, mask, types):
-            return self._graph(ids, mask, types)
-
+        # TF counts traces per Python code object, so the passes of several models (or GELU
+        # candidates) would add up to a spurious "excessive retracing" warning; a partial has
+        # no code object and is counted on its own. Token lengths reach the graph only as
+        # multiples of LENGTH_STEP, and reduce_retracing then generalises to a
+        # shape-polymorphic trace, so a pass is traced a few times at most.
+        graph = functools.partial(AttentionForward._graph, self)
         self._compiled = tf.function(graph, reduce_retracing=True)
 
     @classmethod

@@ -218,3 +218,15 @@ def test_forward_rejects_bad_inputs(attention_models):
     too_long = np.ones((1, 513), np.int32)
     with pytest.raises(ValueError, match="512 positions"):
         forward(too_long, too_long, too_long)
+
+
+def test_many_passes_do_not_warn_about_retracing(attention_models, caplog):
+    """Each pass (one per model or GELU candidate) counts its own traces."""
+    from smallbert_viz.attention.forward import AttentionForward
+
+    model = attention_models("L-2_H-128_A-2")
+    ids = np.full((1, 16), 2000, np.int32)
+    with caplog.at_level("WARNING"):
+        for _ in range(7):
+            AttentionForward.from_model(model, gelu="erf")(ids, np.ones_like(ids), 0 * ids)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
