@@ -1,0 +1,124 @@
+"""Checking what the explorers are given: texts, labels, a model or precomputed embeddings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from smallbert_viz._validation import check_choice
+
+if TYPE_CHECKING:
+    from smallbert_viz.models.model import BertModel
+
+POOLINGS: tuple[str, ...] = ("cls", "pooled", "mean")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Validated inputs of an explorer.
+
+    texts : list of str, length N
+    labels : list of str of length N, or None
+    embeddings : ndarray of shape (N, H), float32
+    pooling : str or None (None when embeddings were passed in without a model)
+    provenance : str, one line naming the model and pooling
+    """
+
+    texts: list[str]
+    labels: list[str] | None
+    embeddings: np.ndarray
+    pooling: str | None
+    provenance: str
+
+
+def check_texts(texts: Any, owner: str) -> list[str]:
+    from smallbert_viz.embedding import check_texts as _check
+
+    if isinstance(texts, str):
+        raise TypeError(
+            f"The 'texts' parameter of {owner} must be a list of str. Got a single str "
+            "instead; wrap it in a list."
+        )
+    out = _check(list(texts))
+    if not out:
+        raise ValueError(f"The 'texts' parameter of {owner} must hold at least one sentence.")
+    return out
+
+
+def check_labels(labels: Any, n: int, owner: str) -> list[str] | None:
+    if labels is None:
+        return None
+    if isinstance(labels, str):
+        raise TypeError(
+            f"The 'labels' parameter of {owner} must be a list with one label per text. Got a "
+            "single str instead."
+        )
+    out = [str(x) for x in labels]
+    if len(out) != n:
+        raise ValueError(
+            f"The 'labels' parameter of {owner} must have one entry per text ({n}). Got "
+            f"{len(out)} instead."
+        )
+    return out
+
+
+def resolve_corpus(
+    texts: Any,
+    model: BertModel | None,
+    labels: Any,
+    *,
+    embeddings: Any,
+    pooling: str | None,
+    provenance: str | None,
+    owner: str,
+) -> Corpus:
+    """Embed ``texts`` with ``model`` or check ``embeddings``; name the provenance either way."""
+    texts = check_texts(texts, owner)
+    n = len(texts)
+    labels = check_labels(labels, n, owner)
+    if pooling is not None:
+        pooling = check_choice("pooling", pooling, POOLINGS, owner)
+    if provenance is not None and not isinstance(provenance, str):
+        raise TypeError(
+            f"The 'provenance' parameter of {owner} must be a str (e.g. "
+            f"model.provenance('mean').describe()). Got {type(provenance).__name__} instead."
+        )
+    if embeddings is None:
+        if model is None:
+            raise ValueError(
+                f"{owner} needs a model to embed the texts, or precomputed embeddings: pass "
+                "model=load_model(...) or embeddings=<array (n_texts, n_features)> with "
+                "provenance='<how they were made>'."
+            )
+        pooling = pooling or model.default_pooling
+        emb = np.asarray(model.embed(texts, pooling=pooling), dtype=np.float32)
+        prov = provenance or model.provenance(pooling).describe()
+    else:
+        emb = np.asarray(embeddings)
+        if emb.ndim != 2 or emb.shape[0] != n or emb.shape[1] == 0:
+            raise ValueError(
+                f"The 'embeddings' parameter of {owner} must have shape (n_texts, n_features) "
+                f"= ({n}, H). Got shape {emb.shape} instead."
+            )
+        if not np.issubdtype(emb.dtype, np.number) or not np.isfinite(emb).all():
+            raise ValueError(
+                f"The 'embeddings' parameter of {owner} must hold finite numbers. Got dtype "
+                f"{emb.dtype} with non-finite or non-numeric values instead."
+            )
+        emb = np.ascontiguousarray(emb, dtype=np.float32)
+        if provenance is None:
+            if model is None:
+                raise ValueError(
+                    f"{owner} got embeddings without a model: name where they came from with "
+                    "provenance='<model, pooling, ...>' (e.g. "
+                    "model.provenance('mean').describe()), or pass model=."
+                )
+            pooling = pooling or model.default_pooling
+            prov = model.provenance(pooling).describe() + " | embeddings passed in"
+        else:
+            prov = provenance
+            if model is not None:
+                pooling = pooling or model.default_pooling
+    return Corpus(texts, labels, emb, pooling, prov)

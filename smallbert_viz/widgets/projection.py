@@ -1,0 +1,444 @@
+"""``ProjectionExplorer``: a scatter of projected embeddings, PCA at once, UMAP when ready."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from smallbert_viz._validation import check_choice, check_float, check_int
+from smallbert_viz.widgets._base import (
+    ExplorerBase,
+    escape,
+    figure_widget,
+    static_copy,
+    sync_figure,
+)
+from smallbert_viz.widgets._inputs import resolve_corpus
+from smallbert_viz.widgets._table import MAX_ROWS, html_table
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from smallbert_viz.analysis import Neighbors, Projection
+    from smallbert_viz.models.model import BertModel
+
+METHODS: tuple[str, ...] = ("umap", "pca")
+NEIGHBOR_METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
+_UMAP_MIN_ROWS = 4
+
+
+class ProjectionExplorer(ExplorerBase):
+    """Scatter of sentence embeddings: selection table, nearest-neighbour query, UMAP controls.
+
+    The PCA layout is shown at once; with ``method="umap"`` UMAP runs in a background thread
+    and replaces it when ready (the notebook stays usable meanwhile; ``wait_ready`` blocks
+    until it is there).
+
+    Parameters
+    ----------
+    texts : list of str, length N
+    model : BertModel, optional
+        Embeds ``texts`` (unless ``embeddings`` is given) and the query sentence.
+    labels : list of str of length N, optional
+        Colours the points (a label or a cluster id per sentence).
+    embeddings : array of shape (N, H), optional
+        Precomputed embeddings; then ``provenance`` (or ``model``) must say where they came from.
+    pooling : {"cls", "pooled", "mean"}, optional
+    method : {"umap", "pca"}
+    n_neighbors, min_dist, seed : UMAP parameters (``seed=None``: parallel, not reproducible).
+    n_components : {2, 3}
+        3 gives a 3-D scatter (box/lasso selection is 2-D only).
+    k : int
+        Neighbours highlighted for a query.
+    metric : {"cosine", "dot", "euclidean"}
+        Similarity for the query's neighbours.
+    provenance : str, optional
+    background : bool
+        Compute UMAP in a thread (default). False computes it before returning.
+
+    Attributes
+    ----------
+    projection : Projection
+        What is drawn now (PCA until UMAP is ready).
+    selected : list of int
+        Row indices of the box/lasso-selected sentences, sorted.
+    highlighted : ndarray of int
+        Row indices of the last query's neighbours, most similar first.
+    query_result : Neighbors or None
+    clicked : int or None
+        Row index of the last clicked point.
+    """
+
+    def __init__(
+        self,
+        texts: list[str],
+        model: BertModel | None = None,
+        labels: list[str] | None = None,
+        *,
+        embeddings: np.ndarray | None = None,
+        pooling: str | None = None,
+        method: str = "umap",
+        n_neighbors: int = 15,
+        min_dist: float = 0.1,
+        seed: int | None = 42,
+        n_components: int = 2,
+        k: int = 10,
+        metric: str = "cosine",
+        provenance: str | None = None,
+        background: bool = True,
+    ) -> None:
+        from smallbert_viz.analysis import project
+
+        owner = "ProjectionExplorer"
+        super().__init__()
+        method = check_choice("method", method, METHODS, owner)
+        n_neighbors = check_int("n_neighbors", n_neighbors, owner, low=2)
+        min_dist = check_float("min_dist", min_dist, owner, low=0.0)
+        if seed is not None:
+            seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
+        n_components = check_int("n_components", n_components, owner, low=2, high=3)
+        self.metric = check_choice("metric", metric, NEIGHBOR_METRICS, owner)
+        corpus = resolve_corpus(
+            texts,
+            model,
+            labels,
+            embeddings=embeddings,
+            pooling=pooling,
+            provenance=provenance,
+            owner=owner,
+        )
+        self.texts = corpus.texts
+        self.labels = corpus.labels
+        self.embeddings = corpus.embeddings
+        self.model = model
+        self.pooling = corpus.pooling
+        self._prov = corpus.provenance
+        n = len(self.texts)
+        self.k = check_int("k", k, owner, low=1, high=n)
+        self.seed = seed
+        self.n_components = n_components
+        self.background = bool(background)
+
+        self.selected: list[int] = []
+        self.highlighted = np.zeros(0, dtype=np.int64)
+        self.query_result: Neighbors | None = None
+        self.clicked: int | None = None
+        self._selection_parts: dict[int, set[int]] = {}
+        self._point_callbacks: list[Callable[[int], Any]] = []
+        self._ready = threading.Event()
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+
+        # PCA first: it is cheap (an H x H eigen-decomposition) and shows something at once.
+        self._pca = project(self.embeddings, method="pca", n_components=min(n_components, n))
+        self.projection: Projection = self._pca
+
+        # -- controls
+        self.method_control = widgets.Dropdown(
+            options=list(METHODS), value=method, description="method"
+        )
+        self.n_neighbors_control = widgets.IntSlider(
+            value=min(n_neighbors, max(2, n - 1)),
+            min=2,
+            max=max(2, min(200, n - 1)),
+            description="n_neighbors",
+            continuous_update=False,
+        )
+        self.min_dist_control = widgets.FloatSlider(
+            value=min(min_dist, 0.99),
+            min=0.0,
+            max=0.99,
+            step=0.01,
+            description="min_dist",
+            continuous_update=False,
+        )
+        self.recompute_button = widgets.Button(description="recompute", icon="refresh")
+        self.recompute_button.on_click(self._guard(lambda _b: self.recompute(), "recompute"))
+        colour_options = ["label", "none"] if self.labels is not None else ["none"]
+        self.colour_control = widgets.Dropdown(
+            options=colour_options, value=colour_options[0], description="colour"
+        )
+        self.colour_control.observe(self._guard(lambda _c: self.refresh(), "colour"), "value")
+        self.query_text = widgets.Text(
+            placeholder="a new sentence: its nearest neighbours light up",
+            layout=widgets.Layout(width="420px"),
+        )
+        self.query_button = widgets.Button(description="find neighbours", icon="search")
+        self.query_button.on_click(
+            self._guard(lambda _b: self.query(self.query_text.value), "query")
+        )
+        self.query_text.on_submit(
+            self._guard(lambda _t: self.query(self.query_text.value), "query")
+        )
+        if model is None:
+            self.query_text.disabled = self.query_button.disabled = True
+            self.query_text.placeholder = "queries need a model: pass model="
+        self.clear_button = widgets.Button(description="clear highlight")
+        self.clear_button.on_click(self._guard(lambda _b: self.clear_query(), "clear"))
+
+        self.status = widgets.HTML()
+        self.selection_count = widgets.HTML()
+        self.selection_count.add_class("smallbert-viz-selection-count")
+        self.selection_table = widgets.HTML()
+        self.selection_table.add_class("smallbert-viz-selection-table")
+        self.query_table = widgets.HTML()
+        self.query_table.add_class("smallbert-viz-query-table")
+
+        self._fw = figure_widget(self._build_figure(self.projection))
+        self._wire()
+        self._update_selection_ui()
+        self.plot_box = widgets.Box([self._fw])
+        self.children = [
+            widgets.HBox(
+                [
+                    self.method_control,
+                    self.n_neighbors_control,
+                    self.min_dist_control,
+                    self.recompute_button,
+                ],
+                layout=widgets.Layout(flex_flow="row wrap"),
+            ),
+            widgets.HBox(
+                [self.colour_control, self.query_text, self.query_button, self.clear_button],
+                layout=widgets.Layout(flex_flow="row wrap"),
+            ),
+            self.provenance_html,
+            self.status,
+            self.plot_box,
+            self.selection_count,
+            self.selection_table,
+            self.query_table,
+            self.errors,
+        ]
+        self.add_class("smallbert-viz-projection")
+        self.recompute()
+
+    # -- projection --------------------------------------------------------------------------
+
+    def _umap_params(self) -> dict[str, Any]:
+        return {
+            "n_neighbors": int(self.n_neighbors_control.value),
+            "min_dist": float(self.min_dist_control.value),
+            "seed": self.seed,
+        }
+
+    def recompute(self) -> None:
+        """Project again with the current method and parameter controls.
+
+        UMAP runs in a background thread (unless ``background=False``); the current layout
+        stays until the new one is ready. ``wait_ready`` waits for it.
+        """
+        method = self.method_control.value
+        with self._lock:
+            self._generation += 1
+            gen = self._generation
+            self._ready.clear()
+        if method == "pca" or len(self.texts) < _UMAP_MIN_ROWS:
+            note = "" if method == "pca" else f" (UMAP needs at least {_UMAP_MIN_ROWS} points)"
+            self._show(self._pca, gen)
+            self._set_status(f"PCA layout{note}.")
+            self._ready.set()
+            return
+        params = self._umap_params()
+        self._set_status(
+            f"{escape(self.projection.method.upper())} layout shown; computing UMAP "
+            f"({escape(', '.join(f'{k}={v}' for k, v in params.items()))}) in the background"
+            "\u2026"
+        )
+        if self.background:
+            self._thread = threading.Thread(
+                target=self._run_umap, args=(gen, params), name="smallbert-viz-umap", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._run_umap(gen, params)
+
+    def _run_umap(self, gen: int, params: dict[str, Any]) -> None:
+        from smallbert_viz.analysis import project
+
+        start = time.perf_counter()
+        try:
+            proj = project(self.embeddings, method="umap", n_components=self.n_components, **params)
+            shown = self._show(proj, gen)
+            if shown:
+                self._set_status(f"UMAP ready ({time.perf_counter() - start:.1f} s).")
+        except Exception as exc:  # noqa: BLE001 - shown in the error panel
+            self._report_error(exc, "UMAP (background thread)")
+            self._set_status("UMAP failed (see the error below); the previous layout is kept.")
+        finally:
+            with self._lock:
+                if gen == self._generation:
+                    self._ready.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the requested projection is drawn; False if ``timeout`` s passed first."""
+        return self._ready.wait(timeout)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the requested projection (UMAP or PCA) is the one drawn."""
+        return self._ready.is_set()
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _build_figure(self, projection: Projection) -> go.Figure:
+        from smallbert_viz.figures import projection_scatter
+
+        colour = self.colour_control.value
+        return projection_scatter(
+            projection.coords,
+            self.texts,
+            labels=self.labels if colour == "label" else None,
+            highlight=self.highlighted if self.highlighted.size else None,
+            provenance=self._prov,
+            method_description=projection.describe(),
+        )
+
+    def _show(self, projection: Projection, gen: int | None = None) -> bool:
+        """Draw ``projection`` unless a newer request superseded ``gen``; True if drawn."""
+        fig = self._build_figure(projection)
+        with self._lock:
+            if gen is not None and gen != self._generation:
+                return False
+            self.projection = projection
+            self._apply(fig)
+        self._set_provenance(*self._provenance_lines())
+        return True
+
+    def _apply(self, fig: go.Figure) -> None:
+        with self._lock:
+            if not sync_figure(self._fw, fig):
+                old = self._fw
+                self._fw = figure_widget(fig)
+                self.plot_box.children = [self._fw]
+                old.close()
+            self._wire()
+            # The traces were redrawn: a front-end selection is gone with them.
+            self._selection_parts.clear()
+
+    def refresh(self) -> None:
+        """Redraw the current projection (after a colour or highlight change)."""
+        self._show(self.projection)
+
+    def _wire(self) -> None:
+        for index, trace in enumerate(self._fw.data):
+            trace.on_selection(self._guard(self._selection_handler(index), "selection"))
+            trace.on_deselect(self._guard(self._deselect_handler(index), "deselect"))
+            trace.on_click(self._guard(self._on_click, "click"))
+
+    def _set_status(self, markup: str) -> None:
+        self.status.value = f"<span style='font-size:12px'>{markup}</span>"
+
+    def _provenance_lines(self) -> list[str]:
+        return [self._prov, self.projection.describe()]
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        return {"projection": static_copy(self._fw)}
+
+    @property
+    def figure_widget(self) -> go.FigureWidget:
+        """The live scatter (``go.FigureWidget``)."""
+        return self._fw
+
+    # -- selection and clicks ----------------------------------------------------------------
+
+    def _rows(self, trace: Any, point_inds: list[int]) -> list[int]:
+        custom = trace.customdata
+        return [int(custom[p]) for p in point_inds]
+
+    def _selection_handler(self, index: int) -> Callable[..., None]:
+        def handle(trace: Any, points: Any, selector: Any) -> None:
+            self._selection_parts[index] = set(self._rows(trace, points.point_inds))
+            # plotly calls every trace once per event, in order: the last one completes it.
+            if index == len(self._fw.data) - 1:
+                self.selected = sorted(set().union(*self._selection_parts.values()))
+                self._update_selection_ui()
+
+        return handle
+
+    def _deselect_handler(self, index: int) -> Callable[..., None]:
+        def handle(trace: Any, points: Any) -> None:
+            if index == len(self._fw.data) - 1:
+                self.clear_selection()
+
+        return handle
+
+    def clear_selection(self) -> None:
+        """Forget the selection (the table empties)."""
+        self._selection_parts.clear()
+        self.selected = []
+        self._update_selection_ui()
+
+    def _update_selection_ui(self) -> None:
+        n = len(self.selected)
+        self.selection_count.value = (
+            f"<b>selected: {n:,}</b> <span style='font-size:11px;color:#555'>(box/lasso on the "
+            "plot; if this count does not match what you drew, select again: a hover can "
+            "overwrite a selection event)</span>"
+        )
+        if not n:
+            self.selection_table.value = ""
+            return
+        header = ["#", "label", "sentence"] if self.labels is not None else ["#", "sentence"]
+        rows = [
+            [i, self.labels[i], self.texts[i]] if self.labels is not None else [i, self.texts[i]]
+            for i in self.selected[:MAX_ROWS]
+        ]
+        self.selection_table.value = html_table(header, rows, total=n)
+
+    def _on_click(self, trace: Any, points: Any, state: Any) -> None:
+        if not points.point_inds:
+            return
+        self.clicked = self._rows(trace, points.point_inds[:1])[0]
+        for callback in self._point_callbacks:
+            callback(self.clicked)
+
+    def on_point(self, callback: Callable[[int], Any]) -> None:
+        """Call ``callback(row)`` whenever a point is clicked."""
+        self._point_callbacks.append(callback)
+
+    # -- query -------------------------------------------------------------------------------
+
+    def query(self, text: str, *, k: int | None = None) -> Neighbors:
+        """Embed ``text`` with the model and highlight its ``k`` nearest sentences.
+
+        Returns
+        -------
+        Neighbors
+            ``indices`` and ``scores`` of shape (1, k).
+        """
+        from smallbert_viz.analysis import query_neighbors
+
+        owner = "ProjectionExplorer.query"
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{owner} needs a non-empty str. Got {text!r} instead.")
+        if self.model is None:
+            raise ValueError(f"{owner} needs a model to embed the query: pass model= .")
+        k = self.k if k is None else check_int("k", k, owner, low=1, high=len(self.texts))
+        vector = np.asarray(self.model.embed([text], pooling=self.pooling), dtype=np.float32)
+        result = query_neighbors(vector, self.embeddings, k=k, metric=self.metric)
+        self.query_result = result
+        self.highlighted = result.indices[0].copy()
+        self.refresh()
+        rows = [
+            [int(i), f"{s:.4f}", self.texts[int(i)]]
+            for i, s in zip(result.indices[0], result.scores[0], strict=True)
+        ]
+        self.query_table.value = (
+            f"<div style='font-size:12px'><b>query:</b> {escape(text)} \u2014 {k} nearest by "
+            f"{escape(self.metric)}</div>" + html_table(["#", self.metric, "sentence"], rows)
+        )
+        return result
+
+    def clear_query(self) -> None:
+        """Remove the query's highlight."""
+        self.query_result = None
+        self.highlighted = np.zeros(0, dtype=np.int64)
+        self.query_table.value = ""
+        self.refresh()

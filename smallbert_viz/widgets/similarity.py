@@ -1,0 +1,360 @@
+"""``SimilarityExplorer``: a sentence x sentence heatmap with a drill-down into one pair."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from smallbert_viz._validation import check_choice, check_float, check_int
+from smallbert_viz.widgets._base import (
+    ExplorerBase,
+    escape,
+    figure_widget,
+    static_copy,
+    sync_figure,
+)
+from smallbert_viz.widgets._inputs import resolve_corpus
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from smallbert_viz.analysis import SimilarityMatrix, TokenContributions
+    from smallbert_viz.models.model import BertModel
+
+METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
+ORDERS: tuple[str, ...] = ("input", "clustered")
+
+
+class SimilarityExplorer(ExplorerBase):
+    """Interactive similarity heatmap; click a cell to see that pair's token contributions.
+
+    Parameters
+    ----------
+    texts : list of str, length N
+    model : BertModel, optional
+        Embeds ``texts`` (unless ``embeddings`` is given) and gives the token vectors of a
+        clicked pair. Without it, clicks show which pair was chosen but no contributions.
+    labels : list of str of length N, optional
+        A group per sentence, shown in hover and outlined when the order makes groups contiguous.
+    embeddings : array of shape (N, H), optional
+        Precomputed sentence embeddings; then ``provenance`` (or ``model``) must say where they
+        came from.
+    pooling : {"cls", "pooled", "mean"}, optional
+        Pooling used to embed; default the model's own.
+    metric : {"cosine", "dot", "euclidean"}
+        Initial metric ("euclidean" shows negative distances: larger is more similar).
+    order : {"input", "clustered"}
+        Initial row order.
+    threshold : float, optional
+        Initially grey out cells below it.
+    provenance : str, optional
+        One line naming where the embeddings came from (default: the model's provenance).
+
+    Attributes
+    ----------
+    similarity : SimilarityMatrix
+        The matrix for the current metric, rows in input order, shape (N, N).
+    order : ndarray of shape (N,)
+        Row k of the heatmap is ``texts[order[k]]``.
+    pair : tuple of int or None
+        The last clicked pair (input row indices).
+    contributions : TokenContributions or None
+        That pair's token x token decomposition (mean pooling).
+    """
+
+    def __init__(
+        self,
+        texts: list[str],
+        model: BertModel | None = None,
+        labels: list[str] | None = None,
+        *,
+        embeddings: np.ndarray | None = None,
+        pooling: str | None = None,
+        metric: str = "cosine",
+        order: str = "input",
+        threshold: float | None = None,
+        provenance: str | None = None,
+    ) -> None:
+        owner = "SimilarityExplorer"
+        super().__init__()
+        metric = check_choice("metric", metric, METRICS, owner)
+        order = check_choice("order", order, ORDERS, owner)
+        if threshold is not None:
+            threshold = check_float("threshold", threshold, owner)
+        corpus = resolve_corpus(
+            texts,
+            model,
+            labels,
+            embeddings=embeddings,
+            pooling=pooling,
+            provenance=provenance,
+            owner=owner,
+        )
+        self.texts = corpus.texts
+        self.labels = corpus.labels
+        self.embeddings = corpus.embeddings
+        self.model = model
+        self.pooling = corpus.pooling
+        self._prov = corpus.provenance
+        self._matrices: dict[str, SimilarityMatrix] = {}
+        self._orders: dict[str, np.ndarray] = {}
+        self._token_vectors: dict[int, Any] = {}
+        self._pair_callbacks: list[Callable[[int, int], Any]] = []
+        self.pair: tuple[int, int] | None = None
+        self.contributions: TokenContributions | None = None
+        self._contribution_fw: go.FigureWidget | None = None
+
+        self._suspended = False
+        # -- controls
+        self.metric_control = widgets.Dropdown(
+            options=list(METRICS), value=metric, description="metric"
+        )
+        self.order_control = widgets.ToggleButtons(
+            options=list(ORDERS), value=order, description="order"
+        )
+        self.threshold_toggle = widgets.Checkbox(
+            value=threshold is not None, description="threshold", indent=False
+        )
+        self.threshold_control = widgets.FloatSlider(
+            value=0.0,
+            min=-1.0,
+            max=1.0,
+            step=0.01,
+            description="",
+            readout_format=".3f",
+            continuous_update=False,
+        )
+        self._set_threshold_range(self._matrix(metric), threshold)
+        self.status = widgets.HTML()
+        self.pair_html = widgets.HTML(
+            "<i>Click a cell to see which token pairs make that similarity.</i>"
+        )
+        self.pair_box = widgets.VBox([self.pair_html])
+
+        self._fw = figure_widget(self._build_figure())
+        self._wire()
+        for control in (
+            self.metric_control,
+            self.order_control,
+            self.threshold_toggle,
+            self.threshold_control,
+        ):
+            control.observe(self._guard(self._on_control, "SimilarityExplorer controls"), "value")
+
+        self._set_provenance(*self._provenance_lines())
+        controls = widgets.HBox(
+            [
+                self.metric_control,
+                self.order_control,
+                widgets.HBox([self.threshold_toggle, self.threshold_control]),
+            ],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        self.plot_box = widgets.Box([self._fw])
+        self.children = [
+            controls,
+            self.provenance_html,
+            self.status,
+            self.plot_box,
+            self.pair_box,
+            self.errors,
+        ]
+        self.add_class("smallbert-viz-similarity")
+        self._update_status()
+
+    # -- analysis calls (cached per metric) --------------------------------------------------
+
+    def _matrix(self, metric: str) -> SimilarityMatrix:
+        from smallbert_viz.analysis import similarity_matrix
+
+        if metric not in self._matrices:
+            self._matrices[metric] = similarity_matrix(self.embeddings, metric=metric)
+        return self._matrices[metric]
+
+    def _order(self, metric: str, kind: str) -> np.ndarray:
+        if kind == "input":
+            return np.arange(len(self.texts))
+        from smallbert_viz.analysis import cluster_order
+
+        if metric not in self._orders:
+            self._orders[metric] = cluster_order(self._matrix(metric))
+        return self._orders[metric]
+
+    @property
+    def similarity(self) -> SimilarityMatrix:
+        return self._matrix(self.metric_control.value)
+
+    @property
+    def order(self) -> np.ndarray:
+        return self._order(self.metric_control.value, self.order_control.value)
+
+    @property
+    def threshold(self) -> float | None:
+        return float(self.threshold_control.value) if self.threshold_toggle.value else None
+
+    # -- figures -----------------------------------------------------------------------------
+
+    def _build_figure(self) -> go.Figure:
+        from smallbert_viz.figures import similarity_heatmap
+
+        metric = self.metric_control.value
+        order = self.order_control.value
+        return similarity_heatmap(
+            self._matrix(metric).matrix,
+            self.texts,
+            labels=self.labels,
+            order=None if order == "input" else self._order(metric, order),
+            threshold=self.threshold,
+            metric=metric,
+            provenance=self._prov,
+        )
+
+    def _wire(self) -> None:
+        self._fw.data[0].on_click(self._guard(self._on_click, "SimilarityExplorer click"))
+
+    def _set_threshold_range(self, sim: SimilarityMatrix, value: float | None) -> None:
+        off = sim.matrix[~np.eye(sim.size, dtype=bool)] if sim.size > 1 else sim.matrix.ravel()
+        lo, hi = float(off.min()), float(sim.matrix.max())
+        if hi <= lo:
+            hi = lo + 1e-6
+        ctl = self.threshold_control
+        # Widen first so that min <= max holds at every step.
+        ctl.min, ctl.max = min(ctl.min, lo), max(ctl.max, hi)
+        ctl.value = float(np.clip(value if value is not None else (lo + hi) / 2, lo, hi))
+        ctl.min, ctl.max = lo, hi
+        ctl.step = (hi - lo) / 200
+
+    def _on_control(self, change: dict) -> None:
+        if self._suspended:
+            return
+        if change["owner"] is self.metric_control:
+            # A new metric has a new range: move the threshold to its middle, redraw once.
+            self._suspended = True
+            try:
+                self._set_threshold_range(self._matrix(change["new"]), None)
+            finally:
+                self._suspended = False
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the heatmap from the current control values."""
+        fig = self._build_figure()
+        with self._lock:
+            if not sync_figure(self._fw, fig):  # pragma: no cover - always one heatmap
+                self._fw = figure_widget(fig)
+                self.plot_box.children = [self._fw]
+            self._wire()
+        self._update_status()
+        if self.pair is not None:
+            self.select_pair(*self.pair)
+
+    def _update_status(self) -> None:
+        t = self.threshold
+        shown = "" if t is None else f"; cells below {t:.3f} greyed out"
+        self.status.value = (
+            f"<span style='font-size:12px'>{len(self.texts)} sentences; metric "
+            f"{escape(self.metric_control.value)}; order {escape(self.order_control.value)}"
+            f"{escape(shown)}</span>"
+        )
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        out = {"similarity": static_copy(self._fw)}
+        if self._contribution_fw is not None:
+            out["contributions"] = static_copy(self._contribution_fw)
+        return out
+
+    @property
+    def figure_widget(self) -> go.FigureWidget:
+        """The live heatmap (``go.FigureWidget``)."""
+        return self._fw
+
+    @property
+    def contribution_figure(self) -> go.Figure | None:
+        """A static copy of the pair panel's figure, or None before a click."""
+        return None if self._contribution_fw is None else static_copy(self._contribution_fw)
+
+    def _provenance_lines(self) -> list[str]:
+        lines = [self._prov]
+        if self.pooling not in (None, "mean"):
+            lines.append(
+                f"token contributions: exact decomposition of the mean-pooled score; this "
+                f"heatmap uses {self.pooling} pooling"
+            )
+        return lines
+
+    # -- the pair panel ----------------------------------------------------------------------
+
+    def on_pair(self, callback: Callable[[int, int], Any]) -> None:
+        """Call ``callback(i, j)`` (input row indices) whenever a pair is chosen."""
+        self._pair_callbacks.append(callback)
+
+    def _on_click(self, trace: Any, points: Any, state: Any) -> None:
+        if not points.point_inds:
+            return
+        row, col = points.point_inds[0]
+        order = self.order
+        self.select_pair(int(order[int(row)]), int(order[int(col)]))
+
+    def select_pair(self, i: int, j: int) -> None:
+        """Show the token contributions of sentences ``i`` and ``j`` (input row indices)."""
+        n = len(self.texts)
+        i = check_int("i", i, "SimilarityExplorer.select_pair", low=0, high=n - 1)
+        j = check_int("j", j, "SimilarityExplorer.select_pair", low=0, high=n - 1)
+        self.pair = (i, j)
+        metric = self.metric_control.value
+        score = float(self._matrix(metric).matrix[i, j])
+        head = (
+            f"<b>#{i}</b> {escape(self.texts[i])}<br><b>#{j}</b> {escape(self.texts[j])}<br>"
+            f"{escape(metric)}: {score:.4f}"
+        )
+        if self.model is None:
+            self.contributions = None
+            self.pair_html.value = (
+                head + "<br><i>Token contributions need the model: pass model= to "
+                "SimilarityExplorer.</i>"
+            )
+            self.pair_box.children = [self.pair_html]
+        else:
+            fig = self._contribution_figure(i, j, metric)
+            if self._contribution_fw is not None:
+                self._contribution_fw.close()
+            self._contribution_fw = figure_widget(fig)
+            self.pair_html.value = head
+            self.pair_box.children = [self.pair_html, self._contribution_fw]
+        for callback in self._pair_callbacks:
+            callback(i, j)
+
+    def _vectors(self, i: int) -> Any:
+        from smallbert_viz.embedding import token_vectors
+
+        if i not in self._token_vectors:
+            self._token_vectors[i] = token_vectors(self.model, self.texts[i])
+        return self._token_vectors[i]
+
+    def _contribution_figure(self, i: int, j: int, metric: str) -> go.Figure:
+        from smallbert_viz.analysis import token_contributions
+        from smallbert_viz.figures import contribution_heatmap
+
+        a, b = self._vectors(i), self._vectors(j)
+        # Contributions exist for cosine and dot; a euclidean view explains the cosine score.
+        cmetric = metric if metric in ("cosine", "dot") else "cosine"
+        self.contributions = token_contributions(a.vectors, b.vectors, metric=cmetric)
+        title = f"Token contributions, #{i} (rows) \u00d7 #{j} (columns)"
+        if self.pooling != "mean":
+            title += f" \u2014 mean-pooling decomposition (heatmap: {self.pooling} pooling)"
+        if metric == "euclidean":
+            title += " \u2014 cosine shown"
+        return contribution_heatmap(
+            self.contributions.matrix,
+            list(a.tokens),
+            list(b.tokens),
+            total=self.contributions.total,
+            metric=cmetric,
+            provenance=self._prov
+            + ("" if self.pooling == "mean" else " | contributions: mean pooling"),
+            title=title,
+        )
