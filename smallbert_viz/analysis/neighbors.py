@@ -6,6 +6,9 @@ Scores follow one convention in every analysis: larger means more similar. For
 Memory: rows are processed in chunks, so at most ``chunk_size x N`` scores (plus the
 ``argpartition`` indices) exist at once; the full N x N matrix is never built. With the
 default chunking that is about 64 MB whatever N is.
+
+Time is O(N^2 H): measured 0.7 s for 10,000 x 384 and about 20 s for 30,000 x 384 on two busy
+cores, about half of it in ``argpartition``; expect a few minutes for 100,000.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def _search(
         queries = corpus_unit if exclude_self else unit_rows(queries, names[0], owner)
         corpus = corpus_unit
     sq_norms = np.einsum("ij,ij->i", corpus, corpus) if metric == "euclidean" else None
-    corpus_t = np.ascontiguousarray(corpus.T)
+    corpus_t = corpus.T  # a view: BLAS reads the transpose in place, no copy
 
     indices = np.empty((n_q, k), dtype=np.int64)
     scores = np.empty((n_q, k), dtype=np.float32)
