@@ -43,14 +43,24 @@ def resolve(
         spec = ModelSpec(handles.short_name_of(model), model, pre or "", "cls", source)
     elif isinstance(model, os.PathLike) or os.sep in model or Path(model).exists():
         path = str(Path(model).expanduser())
-        spec = ModelSpec(
-            handles.short_name_of(path), path, handles.TFHUB_PREPROCESSOR, "cls", "local"
-        )
+        spec = ModelSpec(_local_name(path), path, handles.TFHUB_PREPROCESSOR, "cls", "local")
     else:
         spec = handles.small_bert_spec(model)
     if preprocessor is not None:
         spec = dataclasses.replace(spec, preprocessor=str(preprocessor))
     return spec
+
+
+def _local_name(path: str) -> str:
+    """A readable name for a local directory: ``parent/encoder`` when the folder is generic."""
+    p = Path(path)
+    name = handles.short_name_of(path)
+    if (
+        p.name.lower() in {"encoder", "model", "saved_model", "savedmodel", "1", "2"}
+        and p.parent.name
+    ):
+        name = f"{p.parent.name}/{p.name}"
+    return name
 
 
 def _load_savedmodel(location: str, role: str) -> Any:
