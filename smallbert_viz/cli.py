@@ -1,6 +1,8 @@
 """The ``smallbert-viz`` command line: a thin shell over the Python API.
 
 smallbert-viz embed FILE -o OUT.npy [--model NAME] [--pooling cls|pooled|mean] [--column C]
+smallbert-viz report FILE [-o report.html] [--model NAME] [--column C] [--labels COLUMN]
+    [--pooling cls|pooled|mean] [--attention-for I [I ...]] [--seed N] [--title T]
 smallbert-viz demo [-o DIR]
 """
 
@@ -41,7 +43,28 @@ def _parser() -> argparse.ArgumentParser:
     emb.add_argument("--max-length", type=int, default=128)
     emb.add_argument("--batch-size", type=int, default=None)
 
-    demo = sub.add_parser("demo", help="embed the bundled sample corpus (the README's main job)")
+    rep = sub.add_parser("report", help="write a standalone offline HTML report of a text file")
+    rep.add_argument("file", help=".txt (one sentence per line) or .csv/.tsv with a text column")
+    rep.add_argument("-o", "--output", default="report.html", help="output .html file")
+    _model_arg(rep)
+    rep.add_argument("--column", default=None, help="text column of a CSV/TSV (default 'text')")
+    rep.add_argument("--labels", default=None, help="label column of a CSV/TSV (colours, counts)")
+    rep.add_argument("--pooling", choices=POOLINGS, default=None, help="default: the model's own")
+    rep.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    rep.add_argument(
+        "--attention-for",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="I",
+        help="sentence numbers (from 0) whose attention is stored; default a few",
+    )
+    rep.add_argument("--seed", type=int, default=42, help="UMAP seed (default 42)")
+    rep.add_argument("--title", default=None, help="report title")
+
+    demo = sub.add_parser(
+        "demo", help="embed the bundled sample corpus and write the demo report (README's main job)"
+    )
     demo.add_argument("-o", "--output-dir", default="out", help="folder for the results")
     return parser
 
@@ -77,6 +100,45 @@ def _embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_for_report(name: str | None, preprocessor: str | None):
+    """The named model, or the TF Hub small BERT with the offline fallback; and a note."""
+    from .models.loader import load_model, load_model_with_fallback
+
+    if name is None and preprocessor is None:
+        model, note = load_model_with_fallback()
+    else:
+        model, note = load_model(name, preprocessor=preprocessor), None
+    print(note or f"Using {model.info.name} ({model.info.encoder_handle}).")
+    return model, note
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .corpus import read_corpus
+    from .reporting import report
+
+    corpus = read_corpus(args.file, column=args.column, label_column=args.labels)
+    if len(corpus) < 2:
+        raise ValueError(
+            f"{args.file!r} holds {len(corpus)} sentence(s); a report needs at least 2 (one per "
+            "line in a .txt file, one per row in a CSV/TSV)."
+        )
+    model, note = _load_for_report(args.model, args.preprocessor)
+    path = report(
+        corpus.texts,
+        corpus.labels,
+        model,
+        args.output,
+        pooling=args.pooling,
+        normalize=args.normalize,
+        attention_for=args.attention_for,
+        seed=args.seed,
+        title=args.title,
+        note=note,
+    )
+    print(f"{len(corpus)} sentences from {corpus.source} -> {path}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -95,6 +157,17 @@ def _demo(args: argparse.Namespace) -> int:
     (out_dir / "demo_embeddings.json").write_text(json.dumps(meta, indent=2), encoding="utf8")
     print(f"{len(corpus)} sentences -> {out_dir / 'demo_embeddings.npy'}")
     print(prov.describe())
+    from .reporting import report
+
+    path = report(
+        corpus.texts,
+        corpus.labels,
+        model,
+        out_dir / "demo_report.html",
+        title=f"smallbert-viz demo: {len(corpus)} sample sentences, {model.info.name}",
+        note=note,
+    )
+    print(f"demo report: {path}")
     return 0
 
 
@@ -106,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "embed":
             return _embed(args)
+        if args.command == "report":
+            return _report(args)
         return _demo(args)
     except (SmallBertVizError, OSError, ValueError, TypeError) as exc:
         print(f"smallbert-viz {args.command}: error: {exc}", file=sys.stderr)

@@ -267,6 +267,7 @@ def build_content(
     min_dist: float = 0.1,
     max_length: int = 128,
     title: str | None = None,
+    note: str | None = None,
 ) -> ReportContent:
     """Compute the analyses and figures of a report (see :func:`report` for the parameters).
 
@@ -304,7 +305,10 @@ def build_content(
                 f"The 'pair' parameter of {OWNER} must be two different sentence indices. Got "
                 f"{pair!r} instead."
             )
-    model, note = _resolve_model(model)
+    if attention_for is not None:
+        attention_for = _check_indices(attention_for, n, "attention_for", MAX_ATTENTION)
+    model, load_note = _resolve_model(model)
+    note = " ".join(x for x in (note, load_note) if x) or None
     timings["load model"] = time.perf_counter() - t0
 
     t = time.perf_counter()
@@ -386,8 +390,6 @@ def build_content(
     t = time.perf_counter()
     if attention_for is None:
         attention_for = tuple(dict.fromkeys([pi, pj, 0]))[:3]
-    else:
-        attention_for = _check_indices(attention_for, n, "attention_for", MAX_ATTENTION)
     figures = {"similarity": fig_sim, "projection": fig_proj, "contributions": fig_contrib}
     for i in attention_for:
         att = compute_attention(model, texts[i], max_length=max_length)
@@ -487,6 +489,7 @@ def report(
     min_dist: float = 0.1,
     max_length: int = 128,
     title: str | None = None,
+    note: str | None = None,
 ) -> Path:
     """Write one self-contained, offline HTML report of ``texts`` and return its path.
 
@@ -521,6 +524,8 @@ def report(
     max_length : int
         Wordpieces per sentence including [CLS]/[SEP].
     title : str, optional
+    note : str, optional
+        A line shown at the top of the page, e.g. why this model was used.
 
     Returns
     -------
@@ -529,7 +534,12 @@ def report(
     """
     from smallbert_viz.reporting.render import render_html
 
-    t0 = time.perf_counter()
+    out = Path(path).expanduser()
+    if out.is_dir():
+        raise IsADirectoryError(
+            f"The 'path' parameter of {OWNER} is a folder ({str(out)!r}). Pass a file name such "
+            "as report.html."
+        )
     content = build_content(
         texts,
         labels,
@@ -543,17 +553,9 @@ def report(
         min_dist=min_dist,
         max_length=max_length,
         title=title,
+        note=note,
     )
-    out = Path(path).expanduser()
-    if out.is_dir():
-        raise IsADirectoryError(
-            f"The 'path' parameter of {OWNER} is a folder ({str(out)!r}). Pass a file name such "
-            "as report.html."
-        )
-    t = time.perf_counter()
     page = render_html(content)
-    content.timings["render"] = time.perf_counter() - t
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
-    content.timings["total"] = time.perf_counter() - t0
     return out.resolve()

@@ -1,0 +1,61 @@
+"""A report built once per session with the stand-in model, and helpers to take it apart."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: Would run script if any part of the page let user text through as HTML.
+EVIL = "<img src=x onerror=alert(1)>"
+#: Would end the JSON script element early if '</' were not escaped.
+BREAKOUT = "</script><script>alert(2)</script><!-- a comment opener"
+LONG = " ".join(["supercalifragilistic"] * 60)  # well over 128 wordpieces
+
+_JSON_BLOCK = re.compile(
+    r'<script type="application/json" id="([^"]+)">(.*?)</script>', flags=re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    path: Path
+    html: str
+    texts: list[str]
+    labels: list[str]
+    attention_for: tuple[int, ...]
+
+    def blocks(self) -> dict[str, object]:
+        """Every JSON block of the page, parsed."""
+        return {m.group(1): json.loads(m.group(2)) for m in _JSON_BLOCK.finditer(self.html)}
+
+
+def corpus_with_traps(n_sample: int = 40) -> tuple[list[str], list[str]]:
+    """Sample-corpus sentences plus the XSS, script-breakout, long and duplicate sentences."""
+    from smallbert_viz.corpus import sample_corpus
+
+    corpus = sample_corpus()
+    texts = list(corpus.texts[:n_sample]) + [EVIL, BREAKOUT, LONG, corpus.texts[0]]
+    labels = list(corpus.labels[:n_sample]) + [EVIL, "traps", "traps", corpus.labels[0]]
+    return texts, labels
+
+
+@pytest.fixture(scope="session")
+def built_report(standin_model, tmp_path_factory) -> BuiltReport:
+    """A report of 44 sentences (UMAP path) with the default-size stand-in."""
+    from smallbert_viz.reporting import report
+
+    texts, labels = corpus_with_traps()
+    attention_for = (1, len(texts) - 4)  # a plain sentence and the XSS sentence
+    path = report(
+        texts,
+        labels,
+        standin_model,
+        tmp_path_factory.mktemp("report") / "sub" / "report.html",
+        attention_for=attention_for,
+        title="Test report " + EVIL,
+    )
+    return BuiltReport(path, path.read_text("utf-8"), texts, labels, attention_for)

@@ -1,0 +1,254 @@
+"""The report file: self-contained, provenance stamped, user text inert, data equal to references."""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.metadata
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from sklearn.metrics.pairwise import cosine_similarity
+
+from smallbert_viz.reporting.render import json_for_script, quantize
+
+from .conftest import BREAKOUT, EVIL
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*longer than max_length:UserWarning")
+
+
+class _Tags(HTMLParser):
+    """Collects start tags with their attributes, and the text of <script> elements."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+def test_plotly_js_inlined_exactly_once_in_head(built_report):
+    import plotly.offline
+
+    page = built_report.html
+    plotly_js = plotly.offline.get_plotlyjs()
+    assert page.count(plotly_js[:2000]) == 1
+    assert page.count(plotly_js[-2000:]) == 1
+    head = page.split("</head>", 1)[0]
+    assert plotly_js[:2000] in head
+
+
+def test_no_network_resources(built_report):
+    tags = _tags(built_report.html)
+    for tag, attrs in tags:
+        for attr in ("src", "href", "data", "action", "srcset"):
+            value = (attrs.get(attr) or "").strip().lower()
+            assert not value.startswith(("http:", "https:", "//")), (tag, attrs)
+        if tag == "script":
+            assert "src" not in attrs, attrs  # every script is inline
+        assert tag not in ("link", "iframe", "img", "object", "embed"), tag
+    # CSS may not fetch either (fonts, images).
+    style = re.search(r"<style>(.*?)</style>", built_report.html, re.DOTALL).group(1)
+    assert "url(" not in style and "@import" not in style
+
+
+def test_script_elements_are_only_ours(built_report):
+    """User text cannot open or close a script element: the count is fixed by the template."""
+    tags = _tags(built_report.html)
+    scripts = [attrs for tag, attrs in tags if tag == "script"]
+    json_blocks = [a for a in scripts if a.get("type") == "application/json"]
+    code = [a for a in scripts if a.get("type") is None]
+    assert len(code) == 2  # plotly.js and report.js
+    n_figures = 3 + len(built_report.attention_for)
+    assert len(json_blocks) == 1 + n_figures
+    assert {a["id"] for a in json_blocks} == {
+        "report-data",
+        "fig-similarity",
+        "fig-projection",
+        "fig-contributions",
+        *(f"fig-attention-{i}" for i in built_report.attention_for),
+    }
+
+
+def test_user_text_never_raw_html(built_report):
+    page = built_report.html
+    assert EVIL not in page
+    assert "<script>alert(2)" not in page
+    # Server-rendered tables escape it (the label table, the title) ...
+    assert html.escape(EVIL) in page
+    assert "<title>Test report &lt;img src=x onerror=alert(1)&gt;</title>" in page
+    # ... and the JSON blocks carry the exact characters back to the page's script.
+    data = built_report.blocks()["report-data"]
+    assert data["texts"] == built_report.texts
+    assert data["labels"] == built_report.labels
+    assert EVIL in data["texts"] and BREAKOUT in data["texts"]
+
+
+def test_json_for_script_round_trips_and_hides_markup():
+    import json
+
+    obj = {"a": EVIL, "b": BREAKOUT, "c": "x & y <!-- -->", "d": [1.5, None]}
+    text = json_for_script(obj)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == obj
+
+
+def test_provenance_fields(built_report, standin_model):
+    page = built_report.html
+    prov = re.search(r"<table class='kv provenance'>(.*?)</table>", page, re.DOTALL).group(1)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", prov))
+    info = standin_model.info
+    for needle in (
+        info.name,
+        info.encoder_handle,
+        info.preprocessor_handle,
+        f"{info.num_parameters:,}",
+        f"{info.num_layers} layers, hidden size {info.hidden_size}, {info.num_heads} heads",
+        f"pooling {info.default_pooling} (model default)",
+        "normalization none",
+        "n_neighbors=15",
+        "min_dist=0.1",
+        "seed=42",
+        "seed 42",
+        "UMAP of 44 points",
+    ):
+        assert needle in " ".join(text.split()), needle
+    for dist in ("smallbert-viz", "tensorflow", "tensorflow-hub", "plotly", "umap-learn", "numpy"):
+        assert f"{dist} {importlib.metadata.version(dist)}" in text, dist
+    assert re.search(r"created \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", " ".join(text.split()))
+    # Every figure carries the provenance line as its subtitle.
+    line = standin_model.provenance().describe()
+    blocks = built_report.blocks()
+    for name, spec in blocks.items():
+        if name.startswith("fig-") and not name.startswith("fig-attention"):
+            subtitle = html.unescape(spec["layout"]["title"]["subtitle"]["text"])
+            assert line.split(" | ")[0] in subtitle.replace("<br>", " "), name
+
+
+def test_corpus_summary(built_report, standin_model):
+    page = built_report.html
+    summary = re.search(r'<section id="corpus">(.*?)</section>', page, re.DOTALL).group(1)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", summary)).split())
+    texts, labels = built_report.texts, built_report.labels
+    assert f"sentences {len(texts)} (1 duplicates)" in text
+    pieces = [len(p) for p in standin_model.tokenize(texts)]
+    words = [len(t.split()) for t in texts]
+    assert f"min {min(words)}, median {np.median(words):g}" in text
+    assert f"max {max(pieces)} (without [CLS]/[SEP])" in text
+    truncated = sum(p + 2 > 128 for p in pieces)
+    assert truncated == 1
+    assert "truncated 1 sentence(s) longer than max_length=128" in text
+    counts = {lab: labels.count(lab) for lab in set(labels)}
+    for lab, count in counts.items():
+        assert f"{lab} {count}" in text
+
+
+def test_heatmap_payload_is_the_clustered_cosine_matrix(built_report, standin_model):
+    blocks = built_report.blocks()
+    data = blocks["report-data"]
+    q = blocks["fig-similarity"]["smallbertViz"]["zQuantized"]
+    codes = np.frombuffer(base64.b64decode(q["bdata"]), dtype="<u2").reshape(q["shape"])
+    decoded = q["lo"] + codes * q["step"]
+    rows = np.array(data["heatmapRows"])
+    assert sorted(rows.tolist()) == list(range(len(built_report.texts)))
+    emb = standin_model.embed(built_report.texts)
+    reference = cosine_similarity(emb.astype(np.float64))[np.ix_(rows, rows)]
+    np.fill_diagonal(reference, 1.0)
+    assert np.abs(decoded - reference).max() <= q["step"] / 2 + 1e-5
+    # x categories are sent once (as y) and restored by the page.
+    assert "x" not in blocks["fig-similarity"]["data"][0]
+    assert blocks["fig-similarity"]["smallbertViz"]["xFromY"] is True
+
+
+def test_quantize_bounds_the_error_and_keeps_nan():
+    rng = np.random.default_rng(3)
+    m = rng.uniform(-0.3, 1.0, size=(50, 50))
+    m[3, 4] = np.nan
+    q = quantize(m)
+    codes = np.frombuffer(base64.b64decode(q["bdata"]), dtype="<u2").reshape(50, 50)
+    assert codes[3, 4] == q["nanCode"]
+    decoded = q["lo"] + codes * q["step"]
+    ok = np.isfinite(m)
+    assert np.abs(decoded[ok] - m[ok]).max() <= q["step"] / 2 * (1 + 1e-9)
+    assert q["step"] == pytest.approx((np.nanmax(m) - np.nanmin(m)) / 65534)
+
+
+def test_neighbors_and_pair_match_brute_force(built_report, standin_model):
+    data = built_report.blocks()["report-data"]
+    texts = built_report.texts
+    emb = standin_model.embed(texts).astype(np.float64)
+    sim = cosine_similarity(emb)
+    np.fill_diagonal(sim, -np.inf)
+    idx = np.array(data["neighbors"]["indices"])
+    scores = np.array(data["neighbors"]["scores"])
+    assert idx.shape == (len(texts), 10)
+    expected = np.take_along_axis(sim, idx, axis=1)
+    np.testing.assert_allclose(scores, expected, atol=1e-4)
+    assert np.all(scores[:, 0] >= np.sort(sim, axis=1)[:, -1] - 1e-4)
+    # The contribution pair: the most similar pair of different texts.
+    different = np.array([[a != b for b in texts] for a in texts])
+    best = np.where(different, sim, -np.inf).max()
+    i, j, score = data["pair"]
+    assert texts[i] != texts[j]
+    assert score == pytest.approx(best, abs=1e-4)
+
+
+def test_attention_figures_are_the_stored_sentences(built_report, standin_model):
+    blocks = built_report.blocks()
+    data = blocks["report-data"]
+    assert data["attention"] == {str(i): f"fig-attention-{i}" for i in built_report.attention_for}
+    info = standin_model.info
+    for i in built_report.attention_for:
+        spec = blocks[f"fig-attention-{i}"]
+        assert len(spec["data"]) == info.num_layers * info.num_heads
+        assert f"Attention of #{i}" in html.unescape(spec["layout"]["title"]["text"])
+
+
+def test_data_sizes_are_compact(built_report):
+    blocks = built_report.blocks()
+    coords = blocks["report-data"]["coords"]
+    assert all(len(f"{v}") <= 8 for xy in coords for v in xy)  # rounded to 4 decimals
+    proj = blocks["fig-projection"]["data"][0]
+    assert proj["x"]["dtype"] == "f4"  # plotly's binary float32 arrays
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("texts", "labels", "kwargs", "error", "match"),
+    [
+        ([], None, {}, ValueError, "at least 2 sentences. Got 0"),
+        ("one sentence", None, {}, TypeError, "single str"),
+        (["a", None], None, {}, TypeError, r"texts\[1\] is NoneType"),
+        (["a b", "c d", "e f"], ["x", "y"], {}, ValueError, r"one label per sentence \(3\). Got 2"),
+        (["a b", "c d"], None, {"attention_for": [5]}, ValueError, "attention_for"),
+        (["a b", "c d"], None, {"seed": -1}, ValueError, "'seed'"),
+        (["a b", "c d"], None, {"pair": (1, 1)}, ValueError, "two different sentence indices"),
+    ],
+)
+def test_bad_input_raises_before_any_work(tmp_path, texts, labels, kwargs, error, match):
+    from smallbert_viz.reporting import report
+
+    # model=object() would fail on use: input errors must be raised first.
+    with pytest.raises(error, match=match):
+        report(texts, labels, object(), tmp_path / "r.html", **kwargs)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_bad_model_and_path(tmp_path, standin_model):
+    from smallbert_viz.reporting import report
+
+    with pytest.raises(TypeError, match="must be a BertModel, a model name"):
+        report(["a b", "c d"], None, 42, tmp_path / "r.html")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        report(["a b", "c d"], None, standin_model, tmp_path)
