@@ -202,4 +202,4 @@ def static_copy(fw: go.FigureWidget) -> go.Figure:
     """A plain ``go.Figure`` with the FigureWidget's current data and layout."""
     import plotly.graph_objects as go
 
-    return go.Figure(fw.to_dict())
+    return go.Figure(fw)

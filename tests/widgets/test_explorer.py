@@ -1,0 +1,44 @@
+"""Explorer: the three views share one corpus; clicks open attention."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .events import click
+
+
+def test_clicks_open_attention(standin_model, corpus40, mean_embeddings):
+    from smallbert_viz.widgets import Explorer
+
+    texts, labels = corpus40
+    ex = Explorer(texts, standin_model, labels, pooling="mean", projection={"method": "pca"})
+    assert ex.tabs.children == (ex.projection_view, ex.similarity_view, ex.attention_view)
+    np.testing.assert_allclose(ex.similarity_view.embeddings, mean_embeddings, atol=1e-5)
+    assert ex.projection_view.embeddings is ex.similarity_view.embeddings  # embedded once
+
+    fw = ex.projection_view.figure_widget
+    row = int(fw.data[1].customdata[2])
+    click(fw, 1, 2)
+    assert ex.attention_view.attention.text == texts[row]
+    assert ex.attention_view.attention.text_pair is None
+    assert ex.tabs.selected_index == 2
+    assert ex.attention_view.figure is not None
+
+    click(ex.similarity_view.figure_widget, 0, [4, 9])
+    assert ex.similarity_view.pair == (4, 9)
+    assert ex.attention_view.attention.text == texts[4]
+    assert ex.attention_view.attention.text_pair == texts[9]
+    assert ex.last_error is None and ex.similarity_view.last_error is None
+    assert set(ex.figures) == {"projection", "similarity", "contributions", "attention"}
+    assert "pooling: mean" in ex.provenance_html.value
+
+
+def test_without_model_two_views(corpus40, mean_embeddings):
+    from smallbert_viz.widgets import Explorer
+
+    ex = Explorer(
+        corpus40[0], embeddings=mean_embeddings, provenance="p", projection={"method": "pca"}
+    )
+    assert ex.attention_view is None and len(ex.tabs.children) == 2
+    click(ex.projection_view.figure_widget, 0, 0)
+    assert ex.last_error is None

@@ -1,0 +1,194 @@
+"""ProjectionExplorer headless: PCA at once, UMAP from a thread, selection, query, controls."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from .events import EVIL, click, deselect, error_text, select
+
+
+def _trace_rows(fw, name=None):
+    """Row indices (customdata) per trace, or of the trace called ``name``."""
+    rows = {t.name: [int(v) for v in t.customdata] for t in fw.data}
+    return rows if name is None else rows.get(name)
+
+
+def _xy_by_row(fw, n):
+    """(n, 2) coordinates drawn for each row, read back from the traces."""
+    out = np.full((n, 2), np.nan)
+    for t in fw.data:
+        if t.name == "highlighted":
+            continue
+        rows = np.asarray(t.customdata, dtype=int)
+        out[rows, 0], out[rows, 1] = t.x, t.y
+    return out
+
+
+@pytest.fixture(scope="module")
+def pca_explorer(standin_model, corpus40):
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts, labels = corpus40
+    return ProjectionExplorer(texts, standin_model, labels, pooling="mean", method="pca", k=5)
+
+
+def test_umap_replaces_pca_without_blocking(monkeypatch, standin_model, corpus40, mean_embeddings):
+    import smallbert_viz.analysis as analysis
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    real_project = analysis.project
+    gate = threading.Event()
+    started = threading.Event()
+
+    def gated(*args, **kwargs):
+        if kwargs.get("method") == "umap":
+            started.set()
+            assert gate.wait(60), "test never opened the gate"
+        return real_project(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "project", gated)
+    texts, labels = corpus40
+    ex = ProjectionExplorer(
+        texts,
+        labels=labels,
+        embeddings=mean_embeddings,
+        provenance="stand-in, mean pooling",
+        method="umap",
+        n_neighbors=7,
+        min_dist=0.25,
+        seed=3,
+    )
+    # The constructor returned while UMAP is still held: the PCA layout is on screen.
+    assert started.wait(30) and not ex.ready and not ex.wait_ready(0.05)
+    pca = real_project(mean_embeddings, method="pca")
+    np.testing.assert_allclose(_xy_by_row(ex.figure_widget, 40), pca.coords, atol=1e-6)
+    assert ex.projection.method == "pca" and "computing UMAP" in ex.status.value
+
+    gate.set()
+    assert ex.wait_ready(180), "UMAP did not finish"
+    assert ex.projection.method == "umap" and ex.last_error is None, error_text(ex)
+    assert ex.projection.params["n_neighbors"] == 7 and ex.projection.params["seed"] == 3
+    drawn = _xy_by_row(ex.figure_widget, 40)
+    np.testing.assert_allclose(drawn, ex.projection.coords, atol=1e-6)
+    assert not np.allclose(drawn, pca.coords, atol=1e-3)
+    assert "UMAP ready" in ex.status.value
+    assert "UMAP of 40 points" in ex.provenance and "min_dist=0.25" in ex.provenance_html.value
+    assert "UMAP of 40 points" in ex.figure.layout.title.subtitle.text
+
+    # Recompute with other parameters: the layout changes and names them.
+    ex.n_neighbors_control.value = 10
+    ex.recompute_button.click()
+    assert ex.wait_ready(180)
+    assert ex.projection.params["n_neighbors"] == 10
+    assert not np.allclose(_xy_by_row(ex.figure_widget, 40), drawn, atol=1e-3)
+
+
+def test_umap_errors_reach_the_error_panel(monkeypatch, corpus40, mean_embeddings):
+    import smallbert_viz.analysis as analysis
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    real_project = analysis.project
+
+    def failing(*args, **kwargs):
+        if kwargs.get("method") == "umap":
+            raise RuntimeError("umap exploded")
+        return real_project(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "project", failing)
+    ex = ProjectionExplorer(corpus40[0], embeddings=mean_embeddings, provenance="p")
+    assert ex.wait_ready(30)
+    assert "umap exploded" in error_text(ex) and isinstance(ex.last_error, RuntimeError)
+    assert "UMAP failed" in ex.status.value and ex.projection.method == "pca"
+
+
+def test_selection_fills_table_and_count(pca_explorer, corpus40):
+    texts, labels = corpus40
+    fw = pca_explorer.figure_widget
+    # Two points of the first trace and one of the second, as a lasso over them reports.
+    picks = [(0, 0), (0, 1), (1, 0)]
+    expected = sorted(int(fw.data[t].customdata[p]) for t, p in picks)
+    select(fw, picks)
+    assert pca_explorer.selected == expected
+    assert "selected: 3" in pca_explorer.selection_count.value
+    table = pca_explorer.selection_table.value
+    for row in expected:
+        assert (
+            f"<td style='border-bottom:1px solid #eee;padding:2px 6px;vertical-align:top'>{row}</td>"
+            in table
+        )
+
+    # A new selection replaces the old one; a deselect (double click) empties it.
+    evil_row = texts.index(next(t for t in texts if t.startswith(EVIL)))
+    trace = next(i for i, t in enumerate(fw.data) if evil_row in list(t.customdata))
+    point = list(fw.data[trace].customdata).index(evil_row)
+    select(fw, [(trace, point)])
+    assert pca_explorer.selected == [evil_row]
+    assert "<img" not in pca_explorer.selection_table.value
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pca_explorer.selection_table.value
+    deselect(fw)
+    assert pca_explorer.selected == [] and "selected: 0" in pca_explorer.selection_count.value
+
+
+def test_click_reports_the_row(pca_explorer):
+    fw = pca_explorer.figure_widget
+    got = []
+    pca_explorer.on_point(got.append)
+    click(fw, 2, 1)
+    assert got == [int(fw.data[2].customdata[1])] and pca_explorer.clicked == got[0]
+
+
+def test_query_highlights_exact_neighbours(pca_explorer, standin_model, mean_embeddings):
+    query = "The match went to extra time after a late goal."
+    result = pca_explorer.query(query, k=5)
+    q = np.asarray(standin_model.embed([query], pooling="mean"), dtype=np.float64)[0]
+    x = mean_embeddings.astype(np.float64)
+    cos = x @ q / (np.linalg.norm(x, axis=1) * np.linalg.norm(q))
+    expected = np.argsort(-cos, kind="stable")[:5]
+    assert pca_explorer.highlighted.tolist() == expected.tolist()
+    np.testing.assert_allclose(result.scores[0], cos[expected], atol=1e-5)
+    fw = pca_explorer.figure_widget
+    assert sorted(_trace_rows(fw, "highlighted")) == sorted(expected.tolist())
+    assert fw.data[-1].name == "highlighted"
+    assert query.split()[1] in pca_explorer.query_table.value
+
+    # Through the UI: type and press the button.
+    pca_explorer.query_text.value = "<b>bold</b> rain and wind"
+    pca_explorer.query_button.click()
+    assert pca_explorer.last_error is None, error_text(pca_explorer)
+    assert "&lt;b&gt;bold&lt;/b&gt;" in pca_explorer.query_table.value
+    assert "<b>bold</b>" not in pca_explorer.query_table.value
+    assert pca_explorer.highlighted.tolist() != expected.tolist()
+
+    pca_explorer.clear_button.click()
+    assert _trace_rows(pca_explorer.figure_widget, "highlighted") is None
+    assert pca_explorer.highlighted.size == 0
+
+
+def test_colour_control_switches_traces(pca_explorer, corpus40):
+    texts, labels = corpus40
+    fw = pca_explorer.figure_widget
+    assert len(fw.data) == len(set(labels))
+    pca_explorer.colour_control.value = "none"
+    try:
+        assert len(pca_explorer.figure_widget.data) == 1
+        assert sorted(pca_explorer.figure_widget.data[0].customdata) == list(range(40))
+    finally:
+        pca_explorer.colour_control.value = "label"
+    assert len(pca_explorer.figure_widget.data) == len(set(labels))
+
+
+def test_three_components_and_model_free_use(corpus40, mean_embeddings):
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    ex = ProjectionExplorer(
+        corpus40[0], embeddings=mean_embeddings, provenance="p", method="pca", n_components=3
+    )
+    assert ex.figure.data[0].type == "scatter3d"
+    assert ex.query_text.disabled and ex.query_button.disabled
+    with pytest.raises(ValueError, match="needs a model"):
+        ex.query("anything")
+    with pytest.raises(ValueError, match="'method' parameter of ProjectionExplorer"):
+        ProjectionExplorer(corpus40[0], embeddings=mean_embeddings, provenance="p", method="tsne")

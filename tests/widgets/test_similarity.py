@@ -1,0 +1,159 @@
+"""SimilarityExplorer headless: controls change the heatmap, clicks open the right pair."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .events import EVIL, click, error_text
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def explorer(standin_model, corpus40):
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, labels = corpus40
+    return SimilarityExplorer(texts, standin_model, labels, pooling="mean")
+
+
+def test_heatmap_holds_the_cosine_matrix(explorer, mean_embeddings):
+    u = _unit(mean_embeddings.astype(np.float64))
+    z = np.asarray(explorer.figure_widget.data[0].z, dtype=np.float64)
+    np.testing.assert_allclose(z, u @ u.T, atol=1e-5)
+    # The static copy is the same figure.
+    np.testing.assert_allclose(np.asarray(explorer.figure.data[0].z), z, atol=0)
+    assert "pooling: mean" in explorer.provenance
+
+
+def test_metric_order_and_threshold_controls(explorer, mean_embeddings):
+    x = mean_embeddings.astype(np.float64)
+    fw = explorer.figure_widget
+    try:
+        explorer.metric_control.value = "dot"
+        np.testing.assert_allclose(np.asarray(fw.data[0].z), x @ x.T, rtol=1e-5, atol=1e-3)
+
+        explorer.metric_control.value = "euclidean"
+        dist = np.linalg.norm(x[:, None] - x[None], axis=-1)
+        np.testing.assert_allclose(np.asarray(fw.data[0].z), -dist, atol=1e-3)
+
+        explorer.metric_control.value = "cosine"
+        explorer.order_control.value = "clustered"
+        order = explorer.order
+        assert sorted(order.tolist()) == list(range(40)) and order.tolist() != list(range(40))
+        u = _unit(x)
+        np.testing.assert_allclose(
+            np.asarray(fw.data[0].z), (u @ u.T)[np.ix_(order, order)], atol=1e-5
+        )
+        assert fw.data[0].y[0].startswith(f"#{order[0]}")
+
+        explorer.threshold_toggle.value = True
+        # The median similarity (the stand-in's random weights make every cosine high).
+        explorer.threshold_control.value = float(np.median(u @ u.T))
+        t = explorer.threshold
+        z = np.asarray(fw.data[0].z, dtype=np.float64)
+        expected_hidden = int(((u @ u.T).astype(np.float32) < t).sum())
+        assert np.isnan(z).sum() == expected_hidden > 0
+        assert f"{t:.3f}" in explorer.status.value
+    finally:
+        explorer.threshold_toggle.value = False
+        explorer.order_control.value = "input"
+    assert not np.isnan(np.asarray(fw.data[0].z, dtype=np.float64)).any()
+    assert explorer.last_error is None, error_text(explorer)
+
+
+def test_click_shows_exact_mean_pooling_contributions(explorer, mean_embeddings):
+    explorer.order_control.value = "clustered"
+    try:
+        order = explorer.order
+        seen = []
+        explorer.on_pair(lambda i, j: seen.append((i, j)))
+        click(explorer.figure_widget, 0, [3, 7])
+        i, j = int(order[3]), int(order[7])
+        assert explorer.pair == (i, j) and seen[-1] == (i, j)
+    finally:
+        explorer.order_control.value = "input"
+    u = _unit(mean_embeddings.astype(np.float64))
+    contrib = explorer.contributions
+    # For mean pooling the decomposition sums to the heatmap's own cosine.
+    assert contrib.total == pytest.approx(u[i] @ u[j], abs=1e-4)
+    panel = explorer.contribution_figure
+    assert panel is not None
+    assert float(np.nansum(np.asarray(panel.data[0].z, dtype=np.float64))) == pytest.approx(
+        contrib.total, abs=1e-3
+    )
+    assert explorer.pair_box.children[-1] is explorer._contribution_fw
+    assert "mean-pooling decomposition" not in panel.layout.title.text
+    assert set(explorer.figures) == {"similarity", "contributions"}
+
+
+def test_other_pooling_is_labelled_as_mean_decomposition(standin_model, corpus40):
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, _ = corpus40
+    ex = SimilarityExplorer(texts[:6], standin_model, pooling="cls")
+    ex.select_pair(0, 1)
+    assert "mean-pooling decomposition" in ex.contribution_figure.layout.title.text
+    assert "mean-pooled score" in ex.provenance and "cls pooling" in ex.provenance
+
+
+def test_precomputed_embeddings_need_provenance(mean_embeddings, corpus40):
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, labels = corpus40
+    with pytest.raises(ValueError, match="provenance="):
+        SimilarityExplorer(texts, embeddings=mean_embeddings)
+    with pytest.raises(ValueError, match=r"\(40, H\)"):
+        SimilarityExplorer(texts, embeddings=mean_embeddings[:5], provenance="x")
+    ex = SimilarityExplorer(
+        texts, labels=labels, embeddings=mean_embeddings, provenance="my model, mean pooling"
+    )
+    assert "my model, mean pooling" in ex.provenance_html.value
+    click(ex.figure_widget, 0, [1, 2])
+    assert ex.pair == (2, 1) or ex.pair == (1, 2)
+    assert "need the model" in ex.pair_html.value and ex.contributions is None
+
+
+def test_user_text_is_escaped_everywhere(explorer, corpus40):
+    texts, _ = corpus40
+    evil_row = texts.index(next(t for t in texts if t.startswith(EVIL)))
+    explorer.select_pair(evil_row, 0)
+    assert "<img" not in explorer.pair_html.value
+    assert "&lt;img src=x onerror=alert(1)&gt;" in explorer.pair_html.value
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<img src=x" not in bundle["text/html"]
+    assert "plotly-graph-div" in bundle["text/html"]
+
+
+def test_callback_errors_are_shown_not_swallowed(standin_model, corpus40):
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, _ = corpus40
+    ex = SimilarityExplorer(texts[:5], standin_model, pooling="mean")
+
+    def broken(i, j):
+        raise RuntimeError(f"listener failed on {i},{j}")
+
+    ex.on_pair(broken)
+    click(ex.figure_widget, 0, [0, 1])
+    assert isinstance(ex.last_error, RuntimeError)
+    assert "listener failed on 0,1" in error_text(ex)
+    assert ex.errors in ex.children
+    ex.clear_errors()
+    assert ex.errors.outputs == () and ex.last_error is None
+
+
+def test_bad_arguments_name_the_fix(standin_model, corpus40):
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, _ = corpus40
+    with pytest.raises(ValueError, match="'metric' parameter of SimilarityExplorer"):
+        SimilarityExplorer(texts[:3], standin_model, metric="manhattan")
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        SimilarityExplorer("one sentence", standin_model)
+    with pytest.raises(ValueError, match="one entry per text"):
+        SimilarityExplorer(texts[:3], standin_model, labels=["a"])
