@@ -1,0 +1,196 @@
+"""The report in headless Chromium with the network blocked: drawn, linked, and text stays text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import EVIL
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = (
+    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync --disable-dev-shm-usage "
+    "--enable-unsafe-swiftshader"
+).split()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)")
+        pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, built_report):
+    """The report opened from file:// with every other request aborted; problems recorded."""
+    pg = browser.new_page(viewport={"width": 1600, "height": 1000})
+    problems: list[str] = []
+    blocked: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    pg.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    pg.goto(built_report.path.as_uri())
+    pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
+    pg.problems = problems
+    pg.blocked = blocked
+    yield pg
+    pg.close()
+
+
+def _selected(pg) -> int:
+    return int(pg.locator("#selected").get_attribute("data-selected"))
+
+
+def _point_center(pg, index: int) -> tuple[float, float]:
+    """Page coordinates of sentence ``index``'s marker in the projection (via plotly's axes)."""
+    return pg.evaluate(
+        """(index) => {
+          const gd = document.getElementById('plot-projection');
+          for (let t = 0; t < gd._fullData.length; t++) {
+            const cd = Array.from(gd._fullData[t].customdata);
+            const k = cd.indexOf(index);
+            if (k < 0) continue;
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+            const x = box.left + xa.l2p(gd._fullData[t].x[k]);
+            const y = box.top + ya.l2p(gd._fullData[t].y[k]);
+            return [x, y];
+          }
+          return null;
+        }""",
+        index,
+    )
+
+
+def _click_point(pg, index: int) -> None:
+    pg.locator("#plot-projection").scroll_into_view_if_needed()
+    x, y = _point_center(pg, index)
+    pg.mouse.move(x - 15, y - 15)
+    pg.mouse.move(x, y, steps=5)  # plotly resolves the point on hover, then the click
+    pg.wait_for_selector("#plot-projection .hoverlayer .hovertext", timeout=5000)
+    pg.mouse.click(x, y)
+
+
+def test_renders_offline_without_errors(page, built_report, artifacts_dir):
+    n_plots = 4  # similarity, projection, contributions, attention of the initial sentence
+    drawn = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(d => d.querySelector('.main-svg')).map(d => d.id)"
+    )
+    assert sorted(drawn) == sorted(
+        ["plot-similarity", "plot-projection", "plot-contributions", "plot-attention"]
+    )
+    assert len(drawn) == n_plots
+    assert page.locator(".js-plotly-plot .main-svg").count() == 3 * n_plots  # 3 svg layers each
+    # The heatmap got its decoded matrix: N x N numbers, 1 on the diagonal.
+    n = len(built_report.texts)
+    diag = page.evaluate(
+        "(() => { const z = document.getElementById('plot-similarity')._fullData[0].z;"
+        " return [z.length, z[0].length, z[5][5]]; })()"
+    )
+    assert diag[:2] == [n, n] and abs(diag[2] - 1.0) < 1e-3
+    assert page.locator("#sentence-table tbody tr").count() == n
+    assert _selected(page) == built_report.attention_for[0]
+    page.screenshot(path=str(artifacts_dir / "report_initial.png"), full_page=True)
+    assert page.problems == []
+    assert page.blocked == []  # it asked for nothing in the first place
+
+
+def test_click_projection_point_updates_linked_view(page, built_report, artifacts_dir):
+    texts = built_report.texts
+    without = next(i for i in range(len(texts)) if i not in built_report.attention_for)
+    _click_point(page, without)
+    page.wait_for_function(f"document.getElementById('selected').dataset.selected === '{without}'")
+    assert page.locator("#selected-text").text_content() == texts[without]
+    assert page.locator("#neighbor-table tbody tr").count() == 10
+    message = page.locator("#attention-message")
+    assert message.is_visible()
+    assert f"not precomputed for #{without}" in message.text_content()
+    assert page.locator("#plot-attention").is_hidden()
+
+    with_attention = built_report.attention_for[1]
+    _click_point(page, with_attention)
+    page.wait_for_function(
+        f"document.getElementById('selected').dataset.selected === '{with_attention}'"
+    )
+    page.wait_for_selector("#plot-attention .main-svg")
+    assert message.is_hidden()
+    title = page.locator("#plot-attention .gtitle").first.text_content()
+    assert title.startswith(f"Attention of #{with_attention}")
+    page.screenshot(path=str(artifacts_dir / "report_linked.png"), full_page=True)
+    assert page.problems == []
+
+
+def test_table_row_and_heatmap_cell_select(page, built_report):
+    texts = built_report.texts
+    row = page.locator('#sentence-table tbody tr[data-index="7"]')
+    row.scroll_into_view_if_needed()
+    row.click()
+    assert _selected(page) == 7
+    assert "current" in row.get_attribute("class")
+    # A neighbour row in the side panel selects that neighbour.
+    first = page.locator("#neighbor-table tbody tr").first
+    j = int(first.get_attribute("data-index"))
+    first.click()
+    assert _selected(page) == j
+
+    heat = page.locator("#plot-similarity .nsewdrag").first
+    heat.scroll_into_view_if_needed()
+    box = heat.bounding_box()
+    n = len(texts)
+    r, c = 30, 10  # aim at the centre of cell (row 30, column 10)
+    x = box["x"] + (c + 0.5) / n * box["width"]
+    y = box["y"] + (r + 0.5) / n * box["height"]
+    page.mouse.move(x, y, steps=3)
+    page.wait_for_selector("#plot-similarity .hoverlayer .hovertext", timeout=5000)
+    page.mouse.click(x, y)
+    page.wait_for_selector("#selected-pair:not([hidden])")
+    rows = page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")[
+        "heatmapRows"
+    ]
+    assert _selected(page) == rows[r]
+    assert f"#{rows[r]} \u00d7 #{rows[c]}" in page.locator("#selected-pair").text_content()
+    assert page.problems == []
+
+
+def test_xss_sentence_stays_text(page, built_report):
+    i = built_report.texts.index(EVIL)
+    row = page.locator(f'#sentence-table tbody tr[data-index="{i}"]')
+    row.scroll_into_view_if_needed()
+    row.click()
+    assert page.locator("#selected-text").text_content() == EVIL
+    assert EVIL in page.locator("#selected-title").text_content()  # its label is EVIL too
+    assert i in built_report.attention_for
+    page.wait_for_selector("#plot-attention .main-svg")
+    # Hover on its projection point shows the characters, not an element.
+    _click_point(page, i)
+    assert "<img src=x onerror=alert(1)>" in page.locator(
+        "#plot-projection .hoverlayer"
+    ).text_content()
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.evaluate("document.querySelectorAll('script').length") == 2 + 1 + 3 + len(
+        built_report.attention_for
+    )
+    assert page.problems == []  # no dialog, no error
