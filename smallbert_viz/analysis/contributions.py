@@ -23,7 +23,7 @@ ContributionMetric = Literal["cosine", "dot"]
 METRICS: tuple[str, ...] = ("cosine", "dot")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous: compare fields yourself
 class TokenContributions:
     """Token x token contributions to the similarity of two mean-pooled sentences.
 

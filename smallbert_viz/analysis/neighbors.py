@@ -29,7 +29,7 @@ _BYTES_PER_ELEMENT = 12
 _DEFAULT_CHUNK_BYTES = 64 * 2**20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous: compare fields yourself
 class Neighbors:
     """The ``k`` most similar corpus rows of each query row, most similar first.
 

@@ -44,7 +44,7 @@ UMAP_DEFAULTS: dict[str, Any] = {
 UMAP_MIN_ROWS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous: compare fields yourself
 class Projection:
     """Low-dimensional coordinates of N embeddings and how they were made.
 

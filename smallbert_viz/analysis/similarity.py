@@ -25,7 +25,7 @@ LINKAGES: tuple[str, ...] = ("average", "complete", "single", "ward")
 OPTIMAL_ORDERING_MAX_N = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous: compare fields yourself
 class SimilarityMatrix:
     """Pairwise similarities of N embeddings.
 
