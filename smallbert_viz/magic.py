@@ -197,14 +197,14 @@ def as_texts(value: Any, source: str) -> list[str]:
         return [value]
     if isinstance(value, bytes | bytearray | Mapping) or not hasattr(value, "__iter__"):
         raise UsageError(
-            f"{source} is a {type(value).__name__}, not a list of str. Pass a list (or tuple, "
+            f"{source} is of type {type(value).__name__}, not a list of str. Pass a list (or tuple, "
             "array, Series) of sentences, e.g. %embed {sentences} with sentences = ['a', 'b']."
         )
     texts = list(value)
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise UsageError(
-                f"{source} holds a {type(text).__name__} at index {i} ({text!r:.60}); every "
+                f"{source} holds an item of type {type(text).__name__} at index {i} ({text!r:.60}); every "
                 "item must be a str (one sentence)."
             )
     return texts
@@ -325,7 +325,7 @@ class EmbedMagics(Magics):
         "sentences",
         nargs="*",
         help="Sentences (quote each), {expr} / $name giving a str or a list of str, or a "
-        "literal ['...', '...']. In %%embed, the cell body gives one sentence per line.",
+        "literal ['...', '...']. In %%%%embed, the cell body gives one sentence per line.",
     )
     @argument(
         "--model",
@@ -354,7 +354,7 @@ class EmbedMagics(Magics):
     @argument(
         "--labels",
         default=None,
-        help="{expr} giving one label per sentence (in %%embed use label<TAB>sentence lines).",
+        help="{expr} giving one label per sentence (in %%%%embed use label<TAB>sentence lines).",
     )
     @argument(
         "--renderer",
@@ -368,6 +368,8 @@ class EmbedMagics(Magics):
     def embed(self, line: str, cell: str | None = None, local_ns: Any = None) -> EmbedResult:
         """Embed sentences with a small BERT and show similarity, attention and a projection.
 
+        ``%embed "first" "second" ...`` or ``%embed {list_of_str}``; ``%%embed`` reads one
+        sentence per line of the cell body (``label<TAB>sentence`` lines give labels).
         Returns an EmbedResult: ``texts``, ``labels``, ``embeddings`` (float32 [N, H]),
         ``provenance``, ``figures``, ``.similarity()`` and ``.report(path)``.
         """
@@ -482,8 +484,12 @@ class EmbedMagics(Magics):
         args: Any,
     ) -> EmbedResult:
         from .analysis import cluster_order, project, similarity_matrix
-        from .figures import attention_grid, attention_heatmap, projection_scatter
-        from .figures import similarity_heatmap
+        from .figures import (
+            attention_grid,
+            attention_heatmap,
+            projection_scatter,
+            similarity_heatmap,
+        )
 
         try:
             embeddings = model.embed(texts, pooling=args.pooling, normalize=args.normalize)
