@@ -458,3 +458,89 @@ def test_report_writes_a_file_with_the_same_texts(ip, opts, tmp_path):
     # The report names the same model and pooling as the magic's result.
     assert html.escape(res.describe()) in page
     assert "pooling: mean" in res.describe()
+
+
+# ---- a real kernel, nbconvert and a browser -----------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync --disable-dev-shm-usage "
+    "--enable-unsafe-swiftshader"
+).split()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_figures_survive_nbconvert_export_offline(standin_dirs, tmp_path):
+    """In a real kernel, two %embed cells; the HTML export draws all five figures offline."""
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)"
+            )
+        pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    import nbclient
+    import nbformat
+    from nbconvert import HTMLExporter
+    from playwright.sync_api import sync_playwright
+
+    encoder, pre = standin_dirs
+    setup = (
+        "%load_ext smallbert_viz\n"
+        f"ENC, PRE = {str(encoder)!r}, {str(pre)!r}\n"
+        f"xs = [{XSS!r}, 'a dog ran', 'stocks fell', 'bonds rose']"
+    )
+    cells = [
+        setup,
+        "%embed {xs} --model {ENC} --preprocessor {PRE} -o res",
+        "%%embed --model {ENC} --preprocessor {PRE} --view similarity\nx\tone\ny\ttwo",
+        "print('n figures', len(res.figures), res.projection.method)",
+    ]
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    assert "n figures 3 pca" in nb.cells[3].outputs[0]["text"]
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    page_path = tmp_path / "export.html"
+    page_path.write_text(body, encoding="utf-8")
+    assert body.count('class="plotly-graph-div"') == 4
+    # plotly.js (about 4.8 MB) is in the page exactly once, from the first %embed.
+    from plotly.offline import get_plotlyjs
+
+    assert body.count(get_plotlyjs()[:300]) == 1
+    assert XSS not in body
+
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+        pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+        pg.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort(),
+        )
+        pg.goto(page_path.as_uri())
+        pg.wait_for_function(
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4", timeout=60_000
+        )
+        drawn = pg.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+        titles = pg.evaluate(
+            "[...document.querySelectorAll('.js-plotly-plot .gtitle')].map(e => e.textContent)"
+        )
+        browser.close()
+    assert drawn == 4
+    assert titles[:3] == [
+        "Sentence similarity (cosine, clustered order)",
+        "Attention of the first sentence, every layer x head",
+        "Sentence embeddings, PCA projection",
+    ]
+    assert problems == []
