@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--pooling", default="cls", choices=["cls", "pooled", "mean"])
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per path (median)")
     parser.add_argument("--child", dest="path", choices=["fast", "canonical"])
     parser.add_argument("--encoder")
     parser.add_argument("--preprocessor")
@@ -70,31 +71,42 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         encoder, pre = build_standin(Path(tmp) / "standin", 8, 128, 2, seed=0)
-        results = {}
-        for path in ("canonical", "fast"):
-            out = Path(tmp) / f"{path}.npy"
-            cmd = [
-                sys.executable,
-                __file__,
-                "--child",
-                path,
-                "--n",
-                str(args.n),
-                "--pooling",
-                args.pooling,
-                "--encoder",
-                str(encoder),
-                "--preprocessor",
-                str(pre),
-                "--out",
-                str(out),
-            ]
-            if args.batch_size:
-                cmd += ["--batch-size", str(args.batch_size)]
-            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-            results[path] = json.loads(proc.stdout.strip().splitlines()[-1])
-            results[path]["vectors"] = np.load(out)
+        runs: dict[str, list[dict]] = {"canonical": [], "fast": []}
+        for _ in range(args.repeats):
+            for path in ("canonical", "fast"):  # interleaved: load drifts hit both alike
+                out = Path(tmp) / f"{path}.npy"
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    path,
+                    "--n",
+                    str(args.n),
+                    "--pooling",
+                    args.pooling,
+                    "--encoder",
+                    str(encoder),
+                    "--preprocessor",
+                    str(pre),
+                    "--out",
+                    str(out),
+                ]
+                if args.batch_size:
+                    cmd += ["--batch-size", str(args.batch_size)]
+                env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+                run = json.loads(proc.stdout.strip().splitlines()[-1])
+                run["vectors"] = np.load(out)
+                runs[path].append(run)
+        results = {
+            path: {
+                "n": items[0]["n"],
+                "vectors": items[0]["vectors"],
+                "cold": float(np.median([r["cold"] for r in items])),
+                "warm": float(np.median([r["warm"] for r in items])),
+            }
+            for path, items in runs.items()
+        }
     n = results["fast"]["n"]
     gap = float(np.abs(results["fast"]["vectors"] - results["canonical"]["vectors"]).max())
     print(
