@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .conftest import EVIL
@@ -23,7 +24,9 @@ ARGS = (
 def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)")
+            pytest.fail(
+                f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)"
+            )
         pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
@@ -92,7 +95,7 @@ def _click_point(pg, index: int) -> None:
     pg.mouse.click(x, y)
 
 
-def test_renders_offline_without_errors(page, built_report, artifacts_dir):
+def test_renders_offline_without_errors(page, built_report, standin_model, artifacts_dir):
     n_plots = 4  # similarity, projection, contributions, attention of the initial sentence
     drawn = page.evaluate(
         "Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -105,11 +108,15 @@ def test_renders_offline_without_errors(page, built_report, artifacts_dir):
     assert page.locator(".js-plotly-plot .main-svg").count() == 3 * n_plots  # 3 svg layers each
     # The heatmap got its decoded matrix: N x N numbers, 1 on the diagonal.
     n = len(built_report.texts)
-    diag = page.evaluate(
+    shape = page.evaluate(
         "(() => { const z = document.getElementById('plot-similarity')._fullData[0].z;"
-        " return [z.length, z[0].length, z[5][5]]; })()"
+        " return [z.length, z[0].length, z[5][5], z[3][17], z[17][3]]; })()"
     )
-    assert diag[:2] == [n, n] and abs(diag[2] - 1.0) < 1e-3
+    assert shape[:2] == [n, n] and abs(shape[2] - 1.0) < 1e-4
+    rows = built_report.blocks()["report-data"]["heatmapRows"]
+    emb = standin_model.embed([built_report.texts[rows[3]], built_report.texts[rows[17]]])
+    cos = float(emb[0] @ emb[1] / np.linalg.norm(emb[0]) / np.linalg.norm(emb[1]))
+    assert shape[3] == shape[4] == pytest.approx(cos, abs=1e-4)
     assert page.locator("#sentence-table tbody tr").count() == n
     assert _selected(page) == built_report.attention_for[0]
     page.screenshot(path=str(artifacts_dir / "report_initial.png"), full_page=True)
@@ -185,9 +192,10 @@ def test_xss_sentence_stays_text(page, built_report):
     page.wait_for_selector("#plot-attention .main-svg")
     # Hover on its projection point shows the characters, not an element.
     _click_point(page, i)
-    assert "<img src=x onerror=alert(1)>" in page.locator(
-        "#plot-projection .hoverlayer"
-    ).text_content()
+    assert (
+        "<img src=x onerror=alert(1)>"
+        in page.locator("#plot-projection .hoverlayer").text_content()
+    )
     page.wait_for_timeout(300)
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.evaluate("document.querySelectorAll('script').length") == 2 + 1 + 3 + len(

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.metrics.pairwise import cosine_similarity
 
-from smallbert_viz.reporting.render import json_for_script, quantize
+from smallbert_viz.reporting.render import dequantize, json_for_script, quantize
 
 from .conftest import BREAKOUT, EVIL
 
@@ -155,28 +155,41 @@ def test_corpus_summary(built_report, standin_model):
 def test_heatmap_payload_is_the_clustered_cosine_matrix(built_report, standin_model):
     blocks = built_report.blocks()
     data = blocks["report-data"]
-    q = blocks["fig-similarity"]["smallbertViz"]["zQuantized"]
-    codes = np.frombuffer(base64.b64decode(q["bdata"]), dtype="<u2").reshape(q["shape"])
-    decoded = q["lo"] + codes * q["step"]
+    trace = blocks["fig-similarity"]["data"][0]
+    q = trace["z"]["quantized"]
+    n = len(built_report.texts)
+    assert q["triangle"] is True  # symmetric: only the upper triangle is sent
+    assert len(base64.b64decode(q["bdata"])) == 2 * n * (n + 1) // 2
+    decoded = dequantize(q)
     rows = np.array(data["heatmapRows"])
-    assert sorted(rows.tolist()) == list(range(len(built_report.texts)))
+    assert sorted(rows.tolist()) == list(range(n))
     emb = standin_model.embed(built_report.texts)
     reference = cosine_similarity(emb.astype(np.float64))[np.ix_(rows, rows)]
     np.fill_diagonal(reference, 1.0)
     assert np.abs(decoded - reference).max() <= q["step"] / 2 + 1e-5
     # x categories are sent once (as y) and restored by the page.
-    assert "x" not in blocks["fig-similarity"]["data"][0]
-    assert blocks["fig-similarity"]["smallbertViz"]["xFromY"] is True
+    assert "x" not in trace and trace["xFromY"] is True
+    # Attention and contribution heatmaps are quantized too (not symmetric: full matrices).
+    attn = blocks[f"fig-attention-{built_report.attention_for[0]}"]["data"][0]["z"]["quantized"]
+    assert attn["triangle"] is False and attn["lo"] >= 0.0
 
 
-def test_quantize_bounds_the_error_and_keeps_nan():
+@pytest.mark.parametrize("triangle", [False, True])
+def test_quantize_round_trip_bounds_the_error_and_keeps_nan(triangle):
     rng = np.random.default_rng(3)
     m = rng.uniform(-0.3, 1.0, size=(50, 50))
+    if triangle:
+        m = (m + m.T) / 2
     m[3, 4] = np.nan
-    q = quantize(m)
-    codes = np.frombuffer(base64.b64decode(q["bdata"]), dtype="<u2").reshape(50, 50)
-    assert codes[3, 4] == q["nanCode"]
-    decoded = q["lo"] + codes * q["step"]
+    if triangle:
+        m[4, 3] = np.nan
+    q = quantize(m, triangle=triangle)
+    codes = np.frombuffer(base64.b64decode(q["bdata"]), dtype="<u2")
+    assert codes.size == (50 * 51 // 2 if triangle else 50 * 50)
+    assert (codes == q["nanCode"]).sum() == 1
+    decoded = dequantize(q)
+    assert np.isnan(decoded[3, 4])
+    assert np.isnan(decoded[4, 3]) == triangle
     ok = np.isfinite(m)
     assert np.abs(decoded[ok] - m[ok]).max() <= q["step"] / 2 * (1 + 1e-9)
     assert q["step"] == pytest.approx((np.nanmax(m) - np.nanmin(m)) / 65534)

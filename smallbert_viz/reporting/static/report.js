@@ -21,7 +21,8 @@
     return node;
   }
 
-  /* Heatmap values travel as little-endian uint16 codes: value = lo + code * step. */
+  /* Heatmap values travel as little-endian uint16 codes: value = lo + code * step (see
+   * render.quantize). A symmetric matrix sends only its upper triangle, row by row. */
   function decodeQuantized(q) {
     var raw = atob(q.bdata);
     var bytes = new Uint8Array(raw.length);
@@ -30,13 +31,17 @@
     var nRows = q.shape[0];
     var nCols = q.shape[1];
     var rows = new Array(nRows);
-    for (var r = 0; r < nRows; r++) {
-      var row = new Float32Array(nCols);
-      for (var c = 0; c < nCols; c++) {
-        var code = view.getUint16(2 * (r * nCols + c), true);
-        row[c] = code === q.nanCode ? NaN : q.lo + code * q.step;
+    var r, c, code;
+    for (r = 0; r < nRows; r++) rows[r] = new Float32Array(nCols);
+    var k = 0;
+    for (r = 0; r < nRows; r++) {
+      for (c = q.triangle ? r : 0; c < nCols; c++) {
+        code = view.getUint16(2 * k, true);
+        k++;
+        var value = code === q.nanCode ? NaN : q.lo + code * q.step;
+        rows[r][c] = value;
+        if (q.triangle) rows[c][r] = value;
       }
-      rows[r] = row;
     }
     return rows;
   }
@@ -45,13 +50,13 @@
     if (figureCache[id]) return figureCache[id];
     var spec = readJSON(id);
     if (!spec) return null;
-    var extra = spec.smallbertViz;
-    if (extra) {
-      var trace = spec.data[0];
-      if (extra.zQuantized) trace.z = decodeQuantized(extra.zQuantized);
-      if (extra.xFromY) trace.x = trace.y;
-      delete spec.smallbertViz;
-    }
+    spec.data.forEach(function (trace) {
+      if (trace.z && trace.z.quantized) trace.z = decodeQuantized(trace.z.quantized);
+      if (trace.xFromY) {
+        trace.x = trace.y;
+        delete trace.xFromY;
+      }
+    });
     figureCache[id] = spec;
     return spec;
   }

@@ -1,0 +1,178 @@
+"""Benchmark: time and size of ``smallbert_viz.reporting.report`` for 1,000 sentences.
+
+Each model runs in a FRESH Python process (imports, model loading, TensorFlow tracing and Numba
+compilation counted as a user meets them). Reported per model:
+
+* ``report``: wall seconds of ``report(texts, model=..., path=...)`` itself (embedding,
+  analyses, figures, HTML; model loading excluded and shown separately), and the file size;
+* the stages inside it (embed, similarity + clustering, UMAP, contributions, attention, render);
+* baselines built from the SAME figures in the same process:
+  ``naive``: each figure's ``to_html(include_plotlyjs=True)`` concatenated (what a user gets by
+  saving figures one by one: plotly.js repeated in every figure);
+  ``plotly-once``: plotly.js once plus each ``to_html(full_html=False, include_plotlyjs=False)``
+  (float32 heatmap, categories sent twice) -- the obvious careful hand-made page.
+
+Sentences: the first N lines of benchmarks/data/sentences.txt (unlabelled), or with
+``--labelled`` the bundled sample corpus repeated to N with its labels (duplicates included).
+
+    python benchmarks/bench_report.py [--n 1000] [--models all-MiniLM-L6-v2,standin] [--labelled]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_T0 = time.perf_counter()
+
+HERE = Path(__file__).resolve().parent
+SENTENCES = HERE / "data" / "sentences.txt"
+MODELS = {
+    "all-MiniLM-L6-v2": "pretrained, converted offline (6 layers, H=384, 12 heads)",
+    "standin": "stand-in L-8_H-128_A-2 (random weights, TF Hub format: the default model's size)",
+}
+LIMIT_S = 60.0
+LIMIT_MB = 10.0
+
+
+def corpus(n: int, labelled: bool) -> tuple[list[str], list[str] | None]:
+    if labelled:
+        from smallbert_viz.corpus import sample_corpus
+
+        c = sample_corpus()
+        reps = -(-n // len(c))
+        return (c.texts * reps)[:n], (c.labels * reps)[:n]
+    texts = [t for t in SENTENCES.read_text(encoding="utf8").splitlines() if t.strip()][:n]
+    if len(texts) < n:
+        sys.exit(f"{SENTENCES} has only {len(texts)} sentences, {n} requested")
+    return texts, None
+
+
+def child(args: argparse.Namespace) -> None:
+    t_start = time.perf_counter()
+    from smallbert_viz import load_model
+    from smallbert_viz.reporting import build_content
+    from smallbert_viz.reporting.render import render_html
+
+    if args.child == "standin":
+        from smallbert_viz.models.standin import build_standin
+
+        enc, pre = build_standin(Path(args.tmp) / "standin", 8, 128, 2, seed=0)
+        t_load0 = time.perf_counter()
+        model = load_model(enc, preprocessor=pre)
+    else:
+        t_load0 = time.perf_counter()
+        model = load_model(args.child)
+    t_loaded = time.perf_counter()
+    texts, labels = corpus(args.n, args.labelled)
+
+    # report() is exactly build_content + render_html + write; timed here in its parts.
+    t0 = time.perf_counter()
+    content = build_content(texts, labels, model)
+    t1 = time.perf_counter()
+    page = render_html(content)
+    out = Path(args.tmp) / f"{args.child}.html"
+    out.write_text(page, encoding="utf-8")
+    t2 = time.perf_counter()
+
+    figs = content.figures
+    tb0 = time.perf_counter()
+    naive = "".join(f.to_html(include_plotlyjs=True, full_html=True) for f in figs.values())
+    tb1 = time.perf_counter()
+    import plotly.offline
+
+    once = (
+        "<html><head><meta charset='utf-8'><script>"
+        + plotly.offline.get_plotlyjs()
+        + "</script></head><body>"
+        + "".join(f.to_html(include_plotlyjs=False, full_html=False) for f in figs.values())
+        + "</body></html>"
+    )
+    tb2 = time.perf_counter()
+    stages = dict(content.timings)
+    stages.pop("load model", None)
+    stages["render+write"] = t2 - t1
+    print(
+        json.dumps(
+            {
+                "process_to_model_s": t_load0 - _T0,
+                "load_s": t_loaded - t_load0,
+                "report_s": t2 - t0,
+                "stages": stages,
+                "bytes": out.stat().st_size,
+                "naive_bytes": len(naive.encode("utf-8")),
+                "naive_s": tb1 - tb0,
+                "once_bytes": len(once.encode("utf-8")),
+                "once_s": tb2 - tb1,
+                "n_figures": len(figs),
+                "standin_build_s": (t_load0 - t_start) if args.child == "standin" else 0.0,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--labelled", action="store_true", help="sample corpus repeated, labels")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    load = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    source = (
+        "sample corpus repeated, with labels" if args.labelled else f"{SENTENCES.name}, no labels"
+    )
+    print(
+        f"{args.n} sentences ({source}); fresh process per model; load {load:.1f} on {cores} cores"
+    )
+    print(f"limits: report <= {LIMIT_S:.0f} s including embedding, file <= {LIMIT_MB:.0f} MB\n")
+    mb = 1e6
+    for name in models:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, __file__, "--child", name, "--tmp", tmp, "--n", str(args.n)]
+            if args.labelled:
+                cmd.append("--labelled")
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        ok_t = "ok" if r["report_s"] <= LIMIT_S else "OVER LIMIT"
+        ok_s = "ok" if r["bytes"] / mb <= LIMIT_MB else "OVER LIMIT"
+        print(f"== {name}: {MODELS.get(name, name)}")
+        print(
+            f"  report          {r['report_s']:6.1f} s ({ok_t}), {r['bytes'] / mb:6.2f} MB ({ok_s}), "
+            f"{r['n_figures']} figures"
+        )
+        print("  stages          " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items()))
+        print(
+            f"  model load      {r['load_s']:6.1f} s (after {r['process_to_model_s']:.1f} s of "
+            f"imports{', stand-in written' if r['standin_build_s'] else ''}); whole process "
+            f"{wall:.1f} s"
+        )
+        print(
+            f"  naive baseline  {r['naive_bytes'] / mb:6.2f} MB "
+            f"({r['naive_bytes'] / r['bytes']:.1f}x larger), {r['naive_s']:.1f} s to write"
+        )
+        print(
+            f"  plotly-once     {r['once_bytes'] / mb:6.2f} MB "
+            f"({r['once_bytes'] / r['bytes']:.2f}x the report), {r['once_s']:.1f} s to write\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
