@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import html
 import keyword
+import os
 import shlex
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -418,8 +419,6 @@ class EmbedMagics(Magics):
             source, obj = values[value]
             if isinstance(obj, str):
                 return obj
-            import os
-
             if isinstance(obj, os.PathLike):
                 return os.fspath(obj)
             raise UsageError(f"{what} {source} must be a str or path. Got {type(obj).__name__}.")
