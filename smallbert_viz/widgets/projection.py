@@ -163,11 +163,13 @@ class ProjectionExplorer(ExplorerBase):
         self.colour_control = widgets.Dropdown(
             options=colour_options, value=colour_options[0], description="colour"
         )
+        self.colour_control.add_class("smallbert-viz-colour")
         self.colour_control.observe(self._guard(lambda _c: self.refresh(), "colour"), "value")
         self.query_text = widgets.Text(
             placeholder="a new sentence: its nearest neighbours light up",
             layout=widgets.Layout(width="420px"),
         )
+        self.query_text.add_class("smallbert-viz-query")
         self.query_button = widgets.Button(description="find neighbours", icon="search")
         self.query_button.on_click(
             self._guard(lambda _b: self.query(self.query_text.value), "query")

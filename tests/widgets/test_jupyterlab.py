@@ -1,0 +1,264 @@
+"""The explorers in a real JupyterLab, driven by headless Chromium.
+
+One server per module (private config, runtime and root dirs, random port and token), one
+generated notebook that builds the three explorers on the stand-in model; then one
+interaction per explorer must change what the browser shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = (
+    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
+    "--disable-component-update --disable-sync --disable-dev-shm-usage "
+    "--enable-unsafe-swiftshader"
+).split()
+SENTINEL = "SMALLBERT-VIZ-CELLS-DONE"
+ATTENTION_TEXT = "The painkillers worked remarkably quickly."
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)")
+    pytest.skip(f"needs {CHROMIUM} (apt-get install -y chromium); set CI=1 to make this fail")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _notebook(encoder: Path, preprocessor: Path) -> dict:
+    setup = f"""\
+from smallbert_viz import load_model
+from smallbert_viz.corpus import sample_corpus
+from smallbert_viz.widgets import AttentionExplorer, ProjectionExplorer, SimilarityExplorer
+
+model = load_model({str(encoder)!r}, preprocessor={str(preprocessor)!r})
+corpus = sample_corpus()
+rows = [i for lab in sorted(set(corpus.labels))
+        for i in [j for j, x in enumerate(corpus.labels) if x == lab][:4]]
+texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows]"""
+    cells = [
+        setup,
+        "sim = SimilarityExplorer(texts, model, labels, pooling='mean')\nsim",
+        "proj = ProjectionExplorer(texts, model, labels, pooling='mean', method='umap', "
+        "n_neighbors=8, seed=1)\nproj",
+        f"att = AttentionExplorer(model, {ATTENTION_TEXT!r})\natt",
+        # Split so that the sentinel appears only in the output, never in the cell source.
+        f"print({SENTINEL[:12]!r} + {SENTINEL[12:]!r})",
+    ]
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": src,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for src in cells
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _settings(config: Path) -> None:
+    user = config / "lab" / "user-settings" / "@jupyterlab"
+    files = {
+        "apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        # Render every cell (no windowing) so that outputs below the fold exist in the DOM.
+        "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }
+    for name, value in files.items():
+        path = user / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, standin_dirs):
+    _need_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base_dir = tmp_path_factory.mktemp("jupyterlab")
+    root, config, runtime = (base_dir / d for d in ("root", "config", "runtime"))
+    for d in (root, config, runtime):
+        d.mkdir()
+    _settings(config)
+    encoder, preprocessor = standin_dirs
+    (root / "explorers.ipynb").write_text(json.dumps(_notebook(encoder, preprocessor)))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(runtime))
+    log = open(base_dir / "server.log", "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        "JupyterLab did not start:\n" + (base_dir / "server.log").read_text()
+                    )
+                time.sleep(0.3)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+            page.goto(f"{base}/lab/tree/explorers.ipynb?token={token}&reset")
+            page.wait_for_function(
+                "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
+                "?.kernel?.status === 'idle'",
+                timeout=90_000,
+            )
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            try:
+                page.wait_for_function(
+                    f"() => document.body.textContent.includes('{SENTINEL}')", timeout=240_000
+                )
+            except Exception:
+                page.screenshot(path=str(base_dir / "timeout.png"), full_page=True)
+                raise
+            yield page, errors
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _plots(page, cls: str) -> int:
+    return page.locator(f".{cls} .js-plotly-plot").count()
+
+
+def test_similarity_cell_click_opens_contributions(lab, artifacts_dir):
+    page, errors = lab
+    page.wait_for_selector(".smallbert-viz-similarity .js-plotly-plot .main-svg")
+    assert _plots(page, "smallbert-viz-similarity") == 1
+    drag = page.locator(".smallbert-viz-similarity .js-plotly-plot .nsewdrag").first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.smallbert-viz-similarity .js-plotly-plot').length == 2",
+        timeout=60_000,
+    )
+    text = page.locator(".smallbert-viz-similarity").first.text_content()
+    assert "Token contributions" in text and "cosine:" in text
+    page.screenshot(path=str(artifacts_dir / "jupyterlab_similarity.png"))
+    assert not errors, errors
+
+
+def test_projection_umap_arrives_and_controls_work(lab, artifacts_dir):
+    page, errors = lab
+    widget = page.locator(".smallbert-viz-projection").first
+    widget.scroll_into_view_if_needed()
+    # UMAP arrives from the kernel's background thread without another cell running.
+    page.wait_for_function(
+        "() => document.querySelector('.smallbert-viz-projection').textContent"
+        ".includes('UMAP ready')",
+        timeout=120_000,
+    )
+    traces = ".smallbert-viz-projection .js-plotly-plot .scatterlayer .trace"
+    n_label_traces = page.locator(traces).count()
+    assert n_label_traces >= 4
+    widget.locator(".smallbert-viz-colour select").select_option("none")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{traces}').length == 1", timeout=30_000
+    )
+    # Box-select the whole plot area: the count and the table fill.
+    drag = widget.locator(".js-plotly-plot .nsewdrag").first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    x0, y0 = box["x"] + 3, box["y"] + 3
+    x1, y1 = box["x"] + box["width"] - 3, box["y"] + box["height"] - 3
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for px, py in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
+        page.mouse.move(px, py, steps=8)
+    page.mouse.up()
+    page.mouse.move(x0 - 40, y0 - 40)
+    page.wait_for_function(
+        "() => /selected: [1-9]/.test(document.querySelector("
+        "'.smallbert-viz-selection-count').textContent)",
+        timeout=30_000,
+    )
+    assert widget.locator(".smallbert-viz-selection-table tr").count() > 1
+    # A query highlights neighbours in a new trace and fills the query table.
+    widget.locator(".smallbert-viz-query input").fill("The team won the cup final.")
+    widget.get_by_role("button", name="find neighbours").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{traces}').length == 2", timeout=60_000
+    )
+    assert widget.locator(".smallbert-viz-query-table tr").count() == 11  # header + k=10
+    page.screenshot(path=str(artifacts_dir / "jupyterlab_projection.png"))
+    assert not errors, errors
+
+
+def test_attention_view_switch(lab, artifacts_dir):
+    page, errors = lab
+    widget = page.locator(".smallbert-viz-attention").first
+    widget.scroll_into_view_if_needed()
+    page.wait_for_selector(".smallbert-viz-attention .js-plotly-plot .main-svg")
+    assert "every layer" in widget.locator(".js-plotly-plot .gtitle").first.text_content()
+    widget.get_by_role("button", name="single head").click()
+    page.wait_for_function(
+        "() => document.querySelector('.smallbert-viz-attention .js-plotly-plot .gtitle')"
+        ".textContent.includes('layer 0, head 0')",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(artifacts_dir / "jupyterlab_attention.png"), full_page=True)
+    assert not errors, errors
