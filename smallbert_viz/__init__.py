@@ -36,6 +36,9 @@ _EXPORTS = {
     "attention_grid": "smallbert_viz.figures",
     "attention_heatmap": "smallbert_viz.figures",
     "head_view": "smallbert_viz.figures",
+    # views
+    "report": "smallbert_viz.reporting",
+    "EmbedResult": "smallbert_viz.magic_result",
     # corpora
     "read_corpus": "smallbert_viz.corpus",
     "sample_corpus": "smallbert_viz.corpus",
