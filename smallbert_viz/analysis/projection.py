@@ -3,8 +3,12 @@
 UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in one way that matters for
 speed: the k nearest neighbours are computed exactly with chunked matrix products (see
 :mod:`smallbert_viz.analysis.neighbors`) and handed to UMAP as ``precomputed_knn``. That skips
-NN-descent and its Numba compilation, which dominate a fresh process (about 50 s -> 10 s for
-10,000 sentences), and the neighbours are exact rather than approximate.
+NN-descent and its Numba compilation, which dominate a fresh process (10,000 MiniLM sentence
+embeddings: 43 s -> 14 s wall on an idle 2-core machine, 45 s -> 19 s CPU; see
+benchmarks/bench_projection.py), and the neighbours are exact rather than approximate, which
+keeps more of them together in the layout. What remains in a fresh process: importing umap-learn
+(it imports TensorFlow, already loaded in a session that embedded text), Numba compiling UMAP's
+graph and layout code (about 5 s), the kNN (under 1 s) and the optimisation.
 
 Reproducibility: ``seed=None`` (the default) lets UMAP optimise the layout on all cores, and
 layouts then differ slightly between runs; an integer ``seed`` gives the same layout every time
