@@ -37,6 +37,10 @@ _EXPORTS = {
     "attention_heatmap": "smallbert_viz.figures",
     "head_view": "smallbert_viz.figures",
     # views
+    "SimilarityExplorer": "smallbert_viz.widgets",
+    "ProjectionExplorer": "smallbert_viz.widgets",
+    "AttentionExplorer": "smallbert_viz.widgets",
+    "Explorer": "smallbert_viz.widgets",
     "report": "smallbert_viz.reporting",
     "EmbedResult": "smallbert_viz.magic_result",
     # corpora
