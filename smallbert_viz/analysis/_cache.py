@@ -47,11 +47,10 @@ def content_key(array: np.ndarray, params: dict[str, Any]) -> str:
 
 
 def default_cache_dir() -> Path:
-    """``$SMALLBERT_VIZ_CACHE_DIR`` if set, else ``~/.cache/smallbert_viz/projections``."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "smallbert_viz" / "projections"
+    """``<cache root>/projections``: ``$SMALLBERT_VIZ_CACHE_DIR`` or ``~/.cache/smallbert_viz``."""
+    from smallbert_viz._paths import cache_root
+
+    return cache_root() / "projections"
 
 
 # ---- memory ---------------------------------------------------------------------------------

