@@ -9,7 +9,6 @@ temporary folder and renamed into place, so an interrupted build never leaves a 
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
