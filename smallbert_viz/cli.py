@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     emb.add_argument("--normalize", action="store_true", help="unit-length vectors")
     emb.add_argument("--max-length", type=int, default=128)
     emb.add_argument("--batch-size", type=int, default=None)
+    emb.add_argument(
+        "--spark",
+        metavar="MASTER",
+        default=None,
+        help="embed with Apache Spark on MASTER (e.g. local[2] or a cluster URL); reads "
+        ".parquet/.csv/.tsv and writes -o as a Parquet folder",
+    )
 
     rep = sub.add_parser("report", help="write a standalone offline HTML report of a text file")
     rep.add_argument("file", help=".txt (one sentence per line) or .csv/.tsv with a text column")
@@ -73,6 +80,22 @@ def _embed(args: argparse.Namespace) -> int:
     from .corpus import read_corpus
     from .models.loader import load_model
 
+    if args.spark:
+        from .spark import run_embed_spark
+
+        run_embed_spark(
+            args.file,
+            args.column,
+            args.output,
+            args.spark,
+            args.model,
+            args.pooling,
+            args.normalize,
+            args.batch_size,
+            preprocessor=args.preprocessor,
+            max_length=args.max_length,
+        )
+        return 0
     corpus = read_corpus(args.file, column=args.column)
     model = load_model(args.model, preprocessor=args.preprocessor)
     vectors = model.embed(

@@ -152,11 +152,15 @@ def test_shared_path_without_shipping(spark, standin_dirs, standin_model):
     np.testing.assert_allclose(_matrix(got, [0, 1]), standin_model.embed(texts), atol=1e-5)
 
 
-def test_tfhub_handle_is_shipped_from_the_driver_cache(spark, standin_dirs, standin_model):
-    # The default handle, served offline from the TF Hub cache as tensorflow_hub would.
+def test_tfhub_handle_is_shipped_from_the_driver_cache(
+    spark, standin_dirs, standin_model, monkeypatch, tmp_path
+):
+    # The default handle, served offline from the TF Hub cache as tensorflow_hub would. A
+    # private cache: the stand-in must not pose as the real model in any other test.
     from smallbert_viz.models.handles import TFHUB_ENCODER, TFHUB_PREPROCESSOR
     from smallbert_viz.models.standin import install_in_tfhub_cache
 
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub_modules"))
     encoder, pre = standin_dirs
     install_in_tfhub_cache(encoder, TFHUB_ENCODER.format(name="L-8_H-128_A-2"))
     install_in_tfhub_cache(pre, TFHUB_PREPROCESSOR)
