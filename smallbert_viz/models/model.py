@@ -54,6 +54,7 @@ class BertModel:
             source=spec.source,
         )
         self._attention_forward = None  # built on first use by smallbert_viz.attention
+        self._encode_fn = None  # built on first use by smallbert_viz.embedding
 
     def __repr__(self) -> str:
         i = self.info
