@@ -462,27 +462,15 @@ def test_report_writes_a_file_with_the_same_texts(ip, opts, tmp_path):
 
 # ---- a real kernel, nbconvert and a browser -----------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = (
-    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
-    "--disable-component-update --disable-sync --disable-dev-shm-usage "
-    "--enable-unsafe-swiftshader"
-).split()
+from .chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium  # noqa: E402
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_figures_survive_nbconvert_export_offline(standin_dirs, tmp_path):
     """In a real kernel, two %embed cells; the HTML export draws all five figures offline."""
-    import os
-    from pathlib import Path
 
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)"
-            )
-        pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    require_chromium()
     import nbclient
     import nbformat
     from nbconvert import HTMLExporter

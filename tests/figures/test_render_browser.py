@@ -6,9 +6,6 @@ decoding, category axes with serial tickvals, NaN gaps in typed arrays, hover bo
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -21,14 +18,10 @@ from smallbert_viz.figures import (
     similarity_heatmap,
 )
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = (
-    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
-    "--disable-component-update --disable-sync --disable-dev-shm-usage "
-    "--enable-unsafe-swiftshader"
-).split()
 EVIL = "<img src=x onerror=alert(1)>"
 TEXTS = [
     "The cat sat on the mat.",
@@ -40,11 +33,10 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("needs Chromium: apt-get install -y chromium")
+    require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -20,24 +20,16 @@ from pathlib import Path
 
 import pytest
 
+from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = (
-    "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
-    "--disable-component-update --disable-sync --disable-dev-shm-usage "
-    "--enable-unsafe-swiftshader"
-).split()
 SENTINEL = "SMALLBERT-VIZ-CELLS-DONE"
 ATTENTION_TEXT = "The painkillers worked remarkably quickly."
 
 
 def _need_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {CHROMIUM} is missing: install it (apt-get install chromium)")
-    pytest.skip(f"needs {CHROMIUM} (apt-get install -y chromium); set CI=1 to make this fail")
+    require_chromium()
 
 
 def _free_port() -> int:
@@ -146,7 +138,7 @@ def lab(tmp_path_factory, standin_dirs):
                     )
                 time.sleep(0.3)
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
