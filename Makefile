@@ -40,6 +40,9 @@ bench: setup
 	$(PY) benchmarks/bench_embed.py
 	$(PY) benchmarks/bench_attention.py
 	$(PY) benchmarks/bench_projection.py
+	$(PY) benchmarks/bench_report.py
+	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_spark.py
 
 clean:
 	rm -rf $(VENV) out artifacts .pytest_cache
