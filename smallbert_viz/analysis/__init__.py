@@ -4,6 +4,7 @@ No plotting and no TensorFlow here; umap-learn and scipy are imported inside the
 that need them.
 """
 
+from smallbert_viz.analysis.clusters import cluster_labels
 from smallbert_viz.analysis.contributions import TokenContributions, token_contributions
 from smallbert_viz.analysis.neighbors import (
     Neighbors,
@@ -20,6 +21,7 @@ __all__ = [
     "SimilarityMatrix",
     "TokenContributions",
     "clear_projection_cache",
+    "cluster_labels",
     "cluster_order",
     "nearest_neighbors",
     "neighbor_preservation",

@@ -159,7 +159,8 @@ class ProjectionExplorer(ExplorerBase):
         )
         self.recompute_button = widgets.Button(description="recompute", icon="refresh")
         self.recompute_button.on_click(self._guard(lambda _b: self.recompute(), "recompute"))
-        colour_options = ["label", "none"] if self.labels is not None else ["none"]
+        colour_options = (["label"] if self.labels is not None else []) + ["cluster", "none"]
+        self._clusters: np.ndarray | None = None  # k-means ids, computed on first use
         self.colour_control = widgets.Dropdown(
             options=colour_options, value=colour_options[0], description="colour"
         )
@@ -286,16 +287,29 @@ class ProjectionExplorer(ExplorerBase):
         """Whether the requested projection (UMAP or PCA) is the one drawn."""
         return self._ready.is_set()
 
+    @property
+    def clusters(self) -> np.ndarray:
+        """Cluster labels of the sentences (spherical k-means in embedding space, 8 or fewer)."""
+        if self._clusters is None:
+            from smallbert_viz.analysis import cluster_labels
+
+            k = min(8, len(self.texts))
+            self._clusters = cluster_labels(self.embeddings, n_clusters=k, seed=0)
+        return self._clusters
+
     # -- drawing -----------------------------------------------------------------------------
 
     def _build_figure(self, projection: Projection) -> go.Figure:
         from smallbert_viz.figures import projection_scatter
 
         colour = self.colour_control.value
+        labels = self.labels if colour == "label" else None
+        if colour == "cluster":
+            labels = list(self.clusters)
         return projection_scatter(
             projection.coords,
             self.texts,
-            labels=self.labels if colour == "label" else None,
+            labels=labels,
             highlight=self.highlighted if self.highlighted.size else None,
             provenance=self._prov,
             method_description=projection.describe(),

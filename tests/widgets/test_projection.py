@@ -180,6 +180,21 @@ def test_colour_control_switches_traces(pca_explorer, corpus40):
     assert len(pca_explorer.figure_widget.data) == len(set(labels))
 
 
+def test_colour_by_cluster(pca_explorer, mean_embeddings):
+    from smallbert_viz.analysis import cluster_labels
+
+    expected = cluster_labels(mean_embeddings, n_clusters=8, seed=0)
+    pca_explorer.colour_control.value = "cluster"
+    try:
+        data = pca_explorer.figure_widget.data
+        assert len(data) == len(set(expected))
+        for trace in data:
+            rows = list(trace.customdata)
+            assert {expected[r] for r in rows} == {trace.name}
+    finally:
+        pca_explorer.colour_control.value = "label"
+
+
 def test_three_components_and_model_free_use(corpus40, mean_embeddings):
     from smallbert_viz.widgets import ProjectionExplorer
 
