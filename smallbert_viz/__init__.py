@@ -26,6 +26,7 @@ _EXPORTS = {
     "Projection": "smallbert_viz.analysis",
     "similarity_matrix": "smallbert_viz.analysis",
     "cluster_order": "smallbert_viz.analysis",
+    "cluster_labels": "smallbert_viz.analysis",
     "nearest_neighbors": "smallbert_viz.analysis",
     "query_neighbors": "smallbert_viz.analysis",
     "token_contributions": "smallbert_viz.analysis",
