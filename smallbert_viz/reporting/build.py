@@ -373,9 +373,7 @@ def build_content(
         pi, pj = _best_pair(texts, nb.indices, nb.scores)
     tv = token_vectors(model, [texts[pi], texts[pj]], max_length=max_length)
     contrib = token_contributions(tv[0].vectors, tv[1].vectors, metric="cosine")
-    pair_score = float(
-        np.dot(emb[pi], emb[pj]) / max(np.linalg.norm(emb[pi]) * np.linalg.norm(emb[pj]), 1e-12)
-    )
+    pair_score = float(similarity_matrix(emb[[pi, pj]], metric="cosine").matrix[0, 1])
     fig_contrib = contribution_heatmap(
         contrib.matrix,
         list(tv[0].tokens),
