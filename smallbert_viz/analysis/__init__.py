@@ -12,7 +12,12 @@ from smallbert_viz.analysis.neighbors import (
     neighbor_preservation,
     query_neighbors,
 )
-from smallbert_viz.analysis.projection import Projection, clear_projection_cache, project
+from smallbert_viz.analysis.projection import (
+    Projection,
+    clear_projection_cache,
+    default_method,
+    project,
+)
 from smallbert_viz.analysis.similarity import SimilarityMatrix, cluster_order, similarity_matrix
 
 __all__ = [
@@ -23,6 +28,7 @@ __all__ = [
     "clear_projection_cache",
     "cluster_labels",
     "cluster_order",
+    "default_method",
     "nearest_neighbors",
     "neighbor_preservation",
     "project",

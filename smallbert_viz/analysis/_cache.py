@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -56,22 +57,29 @@ def default_cache_dir() -> Path:
 # ---- memory ---------------------------------------------------------------------------------
 
 
+# Widgets compute projections in background threads: every access holds the lock.
+_memory_lock = threading.Lock()
+
+
 def memory_get(key: str) -> Any | None:
-    value = _memory.get(key)
-    if value is not None:
-        _memory.move_to_end(key)
-    return value
+    with _memory_lock:
+        value = _memory.get(key)
+        if value is not None:
+            _memory.move_to_end(key)
+        return value
 
 
 def memory_put(key: str, value: Any) -> None:
-    _memory[key] = value
-    _memory.move_to_end(key)
-    while len(_memory) > _MEMORY_ENTRIES:
-        _memory.popitem(last=False)
+    with _memory_lock:
+        _memory[key] = value
+        _memory.move_to_end(key)
+        while len(_memory) > _MEMORY_ENTRIES:
+            _memory.popitem(last=False)
 
 
 def clear_memory() -> None:
-    _memory.clear()
+    with _memory_lock:
+        _memory.clear()
 
 
 # ---- disk -----------------------------------------------------------------------------------

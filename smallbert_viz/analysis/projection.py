@@ -46,6 +46,12 @@ UMAP_DEFAULTS: dict[str, Any] = {
 }
 # UMAP needs a few points to build a graph and a spectral layout.
 UMAP_MIN_ROWS = 4
+DEFAULT_UMAP_MIN_ROWS = 10  # below this, views show PCA: UMAP on a handful of points is noise
+
+
+def default_method(n: int) -> str:
+    """The projection the views use for ``n`` sentences: PCA below 10, UMAP from 10 on."""
+    return "umap" if n >= DEFAULT_UMAP_MIN_ROWS else "pca"
 
 
 @dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous: compare fields yourself
@@ -95,7 +101,7 @@ def project(
     *,
     method: Method = "umap",
     n_components: int = 2,
-    cache: CacheMode = "disk",
+    cache: CacheMode | None = None,
     cache_dir: str | Path | None = None,
     **params: Any,
 ) -> Projection:
@@ -107,10 +113,10 @@ def project(
     method : {"umap", "pca"}
     n_components : int
         2 or 3 for UMAP; 1 to min(N, n_features) for PCA.
-    cache : {"disk", "memory", "off"}
-        ``"disk"`` (default) keeps results in memory and in ``cache_dir``, so re-running a
-        notebook, even after a kernel restart, does not recompute; ``"memory"`` only for this
-        Python session.
+    cache : {"disk", "memory", "off"}, optional
+        ``"disk"`` keeps results in memory and in ``cache_dir``, so re-running a notebook, even
+        after a kernel restart, does not recompute; ``"memory"`` only for this Python session.
+        Default: ``"disk"`` for UMAP, ``"memory"`` for PCA (fast to recompute).
     cache_dir : str or Path, optional
         Default ``$SMALLBERT_VIZ_CACHE_DIR/projections`` or ``~/.cache/smallbert_viz/projections``.
     **params
@@ -126,6 +132,8 @@ def project(
     """
     owner = "project"
     method = check_choice("method", method, METHODS, owner)
+    if cache is None:  # UMAP is worth keeping across kernel restarts; PCA is recomputed at once
+        cache = "disk" if method == "umap" else "memory"
     cache = check_choice("cache", cache, CACHE_MODES, owner)
     x = as_matrix(embeddings, "embeddings", owner)
     n, h = x.shape

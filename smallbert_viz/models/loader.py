@@ -193,3 +193,21 @@ def load_model_with_fallback(offline: str = "all-MiniLM-L6-v2"):
         )
         return load_model(offline), note
     return model, f"Using the TF Hub small BERT {model.info.encoder_handle}."
+
+
+def load_model_or_fallback(
+    model: Any = None, preprocessor: str | os.PathLike | None = None
+) -> tuple[Any, str | None]:
+    """What every view does with a ``model=`` argument: ``(BertModel, note)``.
+
+    A loaded ``BertModel`` is used as it is; ``None`` (and no preprocessor) means the TF Hub
+    small BERT, else the offline model, with a note that says which; anything else goes to
+    :func:`load_model` (note ``None``).
+    """
+    from .model import BertModel
+
+    if isinstance(model, BertModel):
+        return model, None
+    if model is None and preprocessor is None:
+        return load_model_with_fallback()
+    return load_model(model, preprocessor=preprocessor), None
