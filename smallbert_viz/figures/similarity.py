@@ -63,6 +63,21 @@ def _check_order(order: Sequence[int] | np.ndarray, n: int, owner: str) -> np.nd
     return idx.astype(np.intp)
 
 
+def _check_ids(ids: Sequence[int] | np.ndarray, n: int, owner: str) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or arr.shape[0] != n or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"The 'ids' parameter of {owner} must be {n} integers, one per row of the matrix. "
+            f"Got an array of shape {arr.shape} and dtype {arr.dtype} instead."
+        )
+    if (arr < 0).any() or np.unique(arr).shape[0] != n:
+        raise ValueError(
+            f"The 'ids' parameter of {owner} must be unique non-negative integers (they name "
+            "the rows in hover). Got repeated or negative ids instead."
+        )
+    return arr.astype(np.int64)
+
+
 def _blocks(labels: Sequence[str]) -> list[tuple[int, int, str]]:
     """Contiguous runs of equal labels as (start, stop, label), stop exclusive."""
     runs: list[tuple[int, int, str]] = []
@@ -85,6 +100,7 @@ def similarity_heatmap(
     provenance: str | None = None,
     title: str | None = None,
     max_label_chars: int = 40,
+    ids: Sequence[int] | np.ndarray | None = None,
 ) -> go.Figure:
     """Heatmap of a sentence x sentence similarity matrix.
 
@@ -112,6 +128,10 @@ def similarity_heatmap(
     max_label_chars : int
         Tick labels are truncated to this many characters. Above 300 sentences the axes carry
         no tick labels.
+    ids : sequence of int of length n_texts, optional
+        The number shown for each row in hover and the category names (``"#<id>"``), e.g. the
+        original sentence indices when ``matrix`` is a sample of a larger corpus. Must be
+        unique non-negative integers. Default ``0 .. n_texts - 1``.
 
     Returns
     -------
@@ -136,6 +156,7 @@ def similarity_heatmap(
     if threshold is not None:
         threshold = check_float("threshold", threshold, owner)
 
+    row_ids = np.arange(n) if ids is None else _check_ids(ids, n, owner)
     idx = np.arange(n) if order is None else _check_order(order, n, owner)
     if order is not None:
         z = np.ascontiguousarray(z[np.ix_(idx, idx)])
@@ -150,7 +171,7 @@ def similarity_heatmap(
     cats = []
     for k, i in enumerate(idx):
         group = "" if shown_labels is None else f" [{escape_text(shown_labels[k])}]"
-        cats.append(f"#{i}{group}: {safe_wrapped(texts[i], width=HOVER_WRAP)}")
+        cats.append(f"#{int(row_ids[i])}{group}: {safe_wrapped(texts[i], width=HOVER_WRAP)}")
 
     metric_name = escape_text(_METRIC_NAMES[metric])
     heat = go.Heatmap(

@@ -62,6 +62,22 @@ def test_order_reorders_rows_columns_and_labels(sim):
     assert "reordered" in fig.layout.title.subtitle.text
 
 
+def test_ids_name_the_rows_in_hover_and_categories(sim, fill_hover, displayed):
+    # E.g. a sample of a larger corpus: rows must carry the original sentence numbers.
+    ids = [1203, 7, 560, 31, 999]
+    order = [3, 0, 4, 2, 1]
+    fig = similarity_heatmap(sim, SENTENCES, order=order, ids=ids)
+    for k, i in enumerate(order):
+        assert fig.data[0].y[k].startswith(f"#{ids[i]}: ")
+        assert fig.data[0].x[k] == fig.data[0].y[k]
+    shown = hover_of_cell(fig, 0, 1, fill_hover, displayed)
+    row_part, col_part = shown.split("column", 1)
+    assert f"#{ids[order[0]]}:" in row_part and f"#{ids[order[1]]}:" in col_part
+    # Default: positions 0..N-1.
+    default = similarity_heatmap(sim, SENTENCES, order=order)
+    assert [y.split(":")[0] for y in default.data[0].y] == [f"#{i}" for i in order]
+
+
 def test_cluster_blocks_are_outlined_when_order_makes_them_contiguous(sim):
     labels = ["a", "b", "a", "b", "c"]
     order = [0, 2, 1, 3, 4]  # a a b b c
@@ -182,6 +198,9 @@ def test_payload_grows_with_n_squared_floats_not_hover_strings():
         ({"metric": "euclid"}, ValueError, "'metric' parameter of similarity_heatmap must be one"),
         ({"threshold": "high"}, TypeError, "'threshold' parameter"),
         ({"labels": ["a"]}, ValueError, "'labels' parameter"),
+        ({"ids": [4, 9]}, ValueError, "'ids' parameter of similarity_heatmap must be 3 integers"),
+        ({"ids": [4, 4, 9]}, ValueError, "must be unique non-negative integers"),
+        ({"ids": [0.0, 1.0, 2.0]}, ValueError, "'ids' parameter"),
     ],
 )
 def test_bad_arguments_raise_with_the_fix(kwargs, error, match):
