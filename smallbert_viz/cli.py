@@ -106,6 +106,8 @@ def _embed(args: argparse.Namespace) -> int:
         max_length=args.max_length,
     )
     out = Path(args.output)
+    if out.suffix != ".npy":  # np.save would add it anyway: name the file it really writes
+        out = out.with_name(out.name + ".npy")
     out.parent.mkdir(parents=True, exist_ok=True)
     import numpy as np
 

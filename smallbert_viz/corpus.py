@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -46,9 +47,11 @@ def read_corpus(
                 f"--column/--labels need a .csv or .tsv file; {path.name!r} is read as one text "
                 "per line."
             )
-        return Corpus([line for line in raw.splitlines() if line.strip()], None, str(path))
+        lines = raw.replace("\r\n", "\n").split("\n")  # only real line ends, not \x0c or \u2028
+        return Corpus([line for line in lines if line.strip()], None, str(path))
     delimiter = "\t" if suffix == ".tsv" else ","
-    rows = list(csv.DictReader(raw.splitlines(), delimiter=delimiter))
+    # newline="" keeps line breaks inside quoted cells as part of the text
+    rows = list(csv.DictReader(io.StringIO(raw, newline=""), delimiter=delimiter))
     if not rows:
         raise ValueError(f"{str(path)!r} has no data rows under its header line.")
     fields = list(rows[0].keys())

@@ -23,12 +23,13 @@ class ModelInfo:
     vocab_size: int
     num_parameters: int
     default_pooling: str
-    source: str = "tfhub"  # "tfhub" | "local" | "offline-converted" | "stand-in"
+    source: str = "tfhub"  # "tfhub" | "kaggle" | "local" | "offline" | "stand-in"
 
     def short(self) -> str:
+        kind = ", RANDOM-WEIGHT STAND-IN" if self.source == "stand-in" else ""
         return (
             f"{self.name} (L={self.num_layers}, H={self.hidden_size}, A={self.num_heads}, "
-            f"{self.num_parameters:,} parameters)"
+            f"{self.num_parameters:,} parameters{kind})"
         )
 
 

@@ -41,6 +41,24 @@ def test_embed_text_file(standin_dirs, standin_model, tmp_path, capsys):
     assert meta["pooling"] == "mean" and meta["shape"] == [3, 128]
     assert meta["model"]["encoder_handle"] == str(encoder)
     assert "pooling: mean" in capsys.readouterr().out
+    # -o without .npy: the file np.save really writes is the one named and described
+    assert (
+        main(
+            [
+                "embed",
+                str(src),
+                "-o",
+                str(tmp_path / "plain"),
+                "--model",
+                str(encoder),
+                "--preprocessor",
+                str(pre),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "plain.npy").is_file() and (tmp_path / "plain.json").is_file()
+    assert str(tmp_path / "plain.npy") in capsys.readouterr().out
 
 
 def test_embed_csv_column(standin_dirs, standin_model, tmp_path):
@@ -112,3 +130,18 @@ def test_module_entry_point_help():
     assert result.returncode == 0
     for command in ("embed", "report", "demo"):
         assert command in result.stdout
+
+
+def test_read_corpus_keeps_line_breaks_inside_quoted_cells(tmp_path):
+    from smallbert_viz.corpus import read_corpus
+
+    src = tmp_path / "in.csv"
+    src.write_text(
+        'text,label\n"line one\nstill one",a\n"form\x0cfeed",b\n', encoding="utf8", newline=""
+    )
+    corpus = read_corpus(src, label_column="label")
+    assert corpus.texts == ["line one\nstill one", "form\x0cfeed"]
+    assert corpus.labels == ["a", "b"]
+    txt = tmp_path / "in.txt"
+    txt.write_text("one\u2028same line\r\ntwo\n", encoding="utf8", newline="")
+    assert read_corpus(txt).texts == ["one\u2028same line", "two"]

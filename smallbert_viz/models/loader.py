@@ -141,9 +141,15 @@ def load_model(
     BertModel
     """
     from .model import BertModel
+    from .standin import is_standin
 
     spec = resolve(model, preprocessor)
     encoder = _load_savedmodel(spec.encoder, "encoder")
+    folder = (
+        handles.cache_folder(spec.encoder) if handles.is_url_handle(spec.encoder) else spec.encoder
+    )
+    if is_standin(folder):  # never let random weights pass for the real model
+        spec = dataclasses.replace(spec, source="stand-in")
     _check_encoder(encoder, spec.encoder)
     pre = _load_savedmodel(spec.preprocessor, "preprocessor")
     _check_preprocessor(pre, spec.preprocessor)

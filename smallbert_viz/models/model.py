@@ -15,8 +15,6 @@ from .handles import ModelSpec
 if TYPE_CHECKING:
     from ..attention.result import Attention
 
-POOLINGS = ("cls", "pooled", "mean")
-
 
 class BertModel:
     """A TF Hub-format BERT encoder with its preprocessor.

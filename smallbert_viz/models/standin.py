@@ -9,6 +9,8 @@ Stand-ins have random weights: their embeddings carry no meaning.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +19,8 @@ import numpy as np
 
 from .config import BertConfig, random_weights
 from .handles import cache_folder
+
+MARKER = "smallbert_viz_standin.json"  # beside saved_model.pb: "these weights are random"
 
 
 def build_standin(
@@ -44,8 +48,18 @@ def build_standin(
     encoder = write_encoder(
         directory / "encoder", config, weights or random_weights(config, seed), vocab
     )
+    origin = "given weights" if weights is not None else f"random weights, seed {seed}"
+    (encoder / MARKER).write_text(
+        json.dumps({"stand_in": True, "weights": origin, "config": dataclasses.asdict(config)}),
+        encoding="utf8",
+    )
     pre = write_preprocessor(directory / "preprocessor", vocab)
     return encoder, pre
+
+
+def is_standin(directory: str | os.PathLike) -> bool:
+    """Whether a SavedModel folder was written by :func:`build_standin`."""
+    return (Path(directory) / MARKER).is_file()
 
 
 def install_in_tfhub_cache(source: str | os.PathLike, handle: str) -> Path:

@@ -24,6 +24,7 @@ def test_default_load_model_reads_the_tfhub_cache(standin_dirs, monkeypatch, tmp
     model = load_model()
     assert model.info.encoder_handle == spec.encoder
     assert model.info.preprocessor_handle == handles.TFHUB_PREPROCESSOR
+    assert model.info.source == "stand-in"  # random weights never pass for the real model
     assert (model.info.num_layers, model.info.hidden_size, model.info.num_heads) == (8, 128, 2)
     assert model.info.num_parameters == 5_575_552
     assert model.info.vocab_size == 30522 and model.default_pooling == "cls"
@@ -48,7 +49,8 @@ def test_short_name_loads_that_size(standin_factory, monkeypatch, tmp_path):
 
 
 def test_local_directory(standin_model, standin_dirs):
-    assert standin_model.info.source == "local"
+    assert standin_model.info.source == "stand-in"
+    assert "RANDOM-WEIGHT STAND-IN" in standin_model.provenance().describe()
     assert standin_model.info.encoder_handle == str(standin_dirs[0])
     assert standin_model.info.preprocessor_handle == str(standin_dirs[1])
 
