@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from smallbert_viz._validation import check_choice
+from smallbert_viz.embedding import POOLINGS
 
 if TYPE_CHECKING:
     from smallbert_viz.models.model import BertModel
-
-POOLINGS: tuple[str, ...] = ("cls", "pooled", "mean")
 
 
 @dataclass(frozen=True)
@@ -108,17 +107,23 @@ def resolve_corpus(
                 f"{emb.dtype} with non-finite or non-numeric values instead."
             )
         emb = np.ascontiguousarray(emb, dtype=np.float32)
+        if model is not None and pooling is None:
+            # Queries and token contributions embed new text with the model: with an unknown
+            # pooling they would be compared against vectors made another way.
+            raise ValueError(
+                f"{owner} got precomputed embeddings and a model but no pooling: pass "
+                f"pooling= (one of {', '.join(POOLINGS)}) that produced these embeddings "
+                "(un-normalized, as model.embed returns them), so queries are embedded the "
+                "same way; or drop model= and name them with provenance='<model, pooling, ...>'."
+            )
         if provenance is None:
             if model is None:
                 raise ValueError(
                     f"{owner} got embeddings without a model: name where they came from with "
                     "provenance='<model, pooling, ...>' (e.g. "
-                    "model.provenance('mean').describe()), or pass model=."
+                    "model.provenance('mean').describe()), or pass model= and pooling=."
                 )
-            pooling = pooling or model.default_pooling
             prov = model.provenance(pooling).describe() + " | embeddings passed in"
         else:
             prov = provenance
-            if model is not None:
-                pooling = pooling or model.default_pooling
     return Corpus(texts, labels, emb, pooling, prov)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -25,6 +26,7 @@ VIEWS: tuple[str, ...] = ("grid", "single head", "head view")
 UNITS: tuple[str, ...] = ("wordpieces", "words")
 #: The head selector's entry for the average of a layer's heads.
 MEAN = "mean"
+CACHE_SIZE = 8  # attention results kept per explorer (least recently used dropped)
 
 
 class AttentionExplorer(ExplorerBase):
@@ -85,7 +87,8 @@ class AttentionExplorer(ExplorerBase):
         check_choice("layer", layer, layers, owner)
         check_choice("head", head, heads, owner)
         self.model = model
-        self._cache: dict[tuple[str, str | None], Attention] = {}
+        # Least recently used first; each entry is 16-75 MB at 512 tokens, so keep a few.
+        self._cache: OrderedDict[tuple[str, str | None], Attention] = OrderedDict()
         self.raw_attention: Attention | None = None
         self.attention: Attention | None = None
         self._fw: go.FigureWidget | None = None
@@ -182,9 +185,13 @@ class AttentionExplorer(ExplorerBase):
         text = self.text_control.value
         pair = self.pair_control.value or None
         key = (text, pair)
-        if key not in self._cache:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+        else:
             self._set_status("computing attention\u2026")
             self._cache[key] = self.model.attention(text, pair)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         self.raw_attention = self._cache[key]
         self.refresh()
 

@@ -11,6 +11,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from smallbert_viz._validation import check_choice, check_float, check_int
+from smallbert_viz.analysis.neighbors import METRICS as NEIGHBOR_METRICS
+from smallbert_viz.analysis.projection import METHODS, UMAP_MIN_ROWS, default_method
 from smallbert_viz.widgets._base import (
     ExplorerBase,
     escape,
@@ -27,9 +29,7 @@ if TYPE_CHECKING:
     from smallbert_viz.analysis import Neighbors, Projection
     from smallbert_viz.models.model import BertModel
 
-METHODS: tuple[str, ...] = ("umap", "pca")
-NEIGHBOR_METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
-_UMAP_MIN_ROWS = 4
+DEFAULT_K = 10
 
 
 class ProjectionExplorer(ExplorerBase):
@@ -37,7 +37,9 @@ class ProjectionExplorer(ExplorerBase):
 
     The PCA layout is shown at once; with ``method="umap"`` UMAP runs in a background thread
     and replaces it when ready (the notebook stays usable meanwhile; ``wait_ready`` blocks
-    until it is there).
+    until it is there). One worker thread per explorer computes UMAP; requests made while it
+    is busy collapse into the latest one. Changing the method or UMAP controls takes effect
+    when "apply / recompute" is pressed (the status line says so).
 
     Parameters
     ----------
@@ -49,12 +51,14 @@ class ProjectionExplorer(ExplorerBase):
     embeddings : array of shape (N, H), optional
         Precomputed embeddings; then ``provenance`` (or ``model``) must say where they came from.
     pooling : {"cls", "pooled", "mean"}, optional
-    method : {"umap", "pca"}
+    method : {"umap", "pca"}, optional
+        Default :func:`smallbert_viz.analysis.default_method` (PCA below 10 sentences). UMAP
+        needs at least 4 sentences; with fewer, PCA is shown and the status says why.
     n_neighbors, min_dist, seed : UMAP parameters (``seed=None``: parallel, not reproducible).
     n_components : {2, 3}
         3 gives a 3-D scatter (box/lasso selection is 2-D only).
-    k : int
-        Neighbours highlighted for a query.
+    k : int, optional
+        Neighbours highlighted for a query; default ``min(10, N)``.
     metric : {"cosine", "dot", "euclidean"}
         Similarity for the query's neighbours.
     provenance : str, optional
@@ -82,12 +86,12 @@ class ProjectionExplorer(ExplorerBase):
         *,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
-        method: str = "umap",
+        method: str | None = None,
         n_neighbors: int = 15,
         min_dist: float = 0.1,
         seed: int | None = 42,
         n_components: int = 2,
-        k: int = 10,
+        k: int | None = None,
         metric: str = "cosine",
         provenance: str | None = None,
         background: bool = True,
@@ -96,7 +100,8 @@ class ProjectionExplorer(ExplorerBase):
 
         owner = "ProjectionExplorer"
         super().__init__()
-        method = check_choice("method", method, METHODS, owner)
+        if method is not None:
+            method = check_choice("method", method, METHODS, owner)
         n_neighbors = check_int("n_neighbors", n_neighbors, owner, low=2)
         min_dist = check_float("min_dist", min_dist, owner, low=0.0)
         if seed is not None:
@@ -119,7 +124,9 @@ class ProjectionExplorer(ExplorerBase):
         self.pooling = corpus.pooling
         self._prov = corpus.provenance
         n = len(self.texts)
-        self.k = check_int("k", k, owner, low=1, high=n)
+        self.k = min(DEFAULT_K, n) if k is None else check_int("k", k, owner, low=1, high=n)
+        if method is None:
+            method = default_method(n)
         self.seed = seed
         self.n_components = n_components
         self.background = bool(background)
@@ -132,7 +139,11 @@ class ProjectionExplorer(ExplorerBase):
         self._point_callbacks: list[Callable[[int], Any]] = []
         self._ready = threading.Event()
         self._generation = 0
-        self._thread: threading.Thread | None = None
+        # The single UMAP worker and the latest request it has not started yet (gen, params).
+        self._worker: threading.Thread | None = None
+        self._pending: tuple[int, dict[str, Any]] | None = None
+        self._requested: tuple[Any, ...] | None = None  # controls of the last apply
+        self._status_markup = ""
 
         # PCA first: it is cheap (an H x H eigen-decomposition) and shows something at once.
         self._pca = project(self.embeddings, method="pca", n_components=min(n_components, n))
@@ -157,8 +168,15 @@ class ProjectionExplorer(ExplorerBase):
             description="min_dist",
             continuous_update=False,
         )
-        self.recompute_button = widgets.Button(description="recompute", icon="refresh")
+        self.recompute_button = widgets.Button(
+            description="apply / recompute",
+            icon="refresh",
+            tooltip="project again with the method, n_neighbors and min_dist shown",
+            layout=widgets.Layout(width="auto"),
+        )
         self.recompute_button.on_click(self._guard(lambda _b: self.recompute(), "recompute"))
+        for control in (self.method_control, self.n_neighbors_control, self.min_dist_control):
+            control.observe(self._guard(lambda _c: self._render_status(), "controls"), "value")
         colour_options = (["label"] if self.labels is not None else []) + ["cluster", "none"]
         self._clusters: np.ndarray | None = None  # k-means ids, computed on first use
         self.colour_control = widgets.Dropdown(
@@ -230,36 +248,61 @@ class ProjectionExplorer(ExplorerBase):
             "seed": self.seed,
         }
 
+    def _control_key(self) -> tuple[Any, ...]:
+        """What an apply would compute now (PCA ignores the UMAP sliders)."""
+        method = self.method_control.value
+        if method == "pca" or len(self.texts) < UMAP_MIN_ROWS:
+            return (method,)
+        params = self._umap_params()
+        return (method, params["n_neighbors"], params["min_dist"])
+
     def recompute(self) -> None:
         """Project again with the current method and parameter controls.
 
-        UMAP runs in a background thread (unless ``background=False``); the current layout
-        stays until the new one is ready. ``wait_ready`` waits for it.
+        UMAP runs in the explorer's background worker (unless ``background=False``); the
+        current layout stays until the new one is ready. A request made while UMAP is running
+        replaces any request still waiting, so only the latest parameters are computed next.
+        ``wait_ready`` waits for the requested layout.
         """
         method = self.method_control.value
+        params = self._umap_params()
         with self._lock:
             self._generation += 1
             gen = self._generation
             self._ready.clear()
-        if method == "pca" or len(self.texts) < _UMAP_MIN_ROWS:
-            note = "" if method == "pca" else f" (UMAP needs at least {_UMAP_MIN_ROWS} points)"
-            self._show(self._pca, gen)
-            self._set_status(f"PCA layout{note}.")
-            self._ready.set()
-            return
-        params = self._umap_params()
-        self._set_status(
-            f"{escape(self.projection.method.upper())} layout shown; computing UMAP "
-            f"({escape(', '.join(f'{k}={v}' for k, v in params.items()))}) in the background"
-            "\u2026"
-        )
-        if self.background:
-            self._thread = threading.Thread(
-                target=self._run_umap, args=(gen, params), name="smallbert-viz-umap", daemon=True
+            self._requested = self._control_key()
+            if method == "pca" or len(self.texts) < UMAP_MIN_ROWS:
+                self._pending = None
+                note = "" if method == "pca" else f" (UMAP needs at least {UMAP_MIN_ROWS} points)"
+                self.projection = self._pca
+                self._redraw()
+                self._set_status(f"PCA layout{note}.")
+                self._ready.set()
+                return
+            self._set_status(
+                f"{escape(self.projection.method.upper())} layout shown; computing UMAP "
+                f"({escape(', '.join(f'{k}={v}' for k, v in params.items()))}) in the "
+                "background\u2026"
             )
-            self._thread.start()
-        else:
-            self._run_umap(gen, params)
+            if self.background:
+                self._pending = (gen, params)
+                if self._worker is None:
+                    self._worker = threading.Thread(
+                        target=self._work, name="smallbert-viz-umap", daemon=True
+                    )
+                    self._worker.start()
+                return
+        self._run_umap(gen, params)
+
+    def _work(self) -> None:
+        """The worker: run the latest pending request until none is left."""
+        while True:
+            with self._lock:
+                request, self._pending = self._pending, None
+                if request is None:
+                    self._worker = None
+                    return
+            self._run_umap(*request)
 
     def _run_umap(self, gen: int, params: dict[str, Any]) -> None:
         from smallbert_viz.analysis import project
@@ -267,15 +310,20 @@ class ProjectionExplorer(ExplorerBase):
         start = time.perf_counter()
         try:
             proj = project(self.embeddings, method="umap", n_components=self.n_components, **params)
-            shown = self._show(proj, gen)
-            if shown:
+            with self._lock:
+                if gen != self._generation:
+                    return  # superseded: a newer request owns the plot and the status
+                self.projection = proj
+                self._redraw()
                 self._set_status(f"UMAP ready ({time.perf_counter() - start:.1f} s).")
+                self._ready.set()
         except Exception as exc:  # noqa: BLE001 - shown in the error panel
             self._report_error(exc, "UMAP (background thread)")
-            self._set_status("UMAP failed (see the error below); the previous layout is kept.")
-        finally:
             with self._lock:
                 if gen == self._generation:
+                    self._set_status(
+                        "UMAP failed (see the error below); the previous layout is kept."
+                    )
                     self._ready.set()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
@@ -290,12 +338,13 @@ class ProjectionExplorer(ExplorerBase):
     @property
     def clusters(self) -> np.ndarray:
         """Cluster labels of the sentences (spherical k-means in embedding space, 8 or fewer)."""
-        if self._clusters is None:
-            from smallbert_viz.analysis import cluster_labels
+        with self._lock:
+            if self._clusters is None:
+                from smallbert_viz.analysis import cluster_labels
 
-            k = min(8, len(self.texts))
-            self._clusters = cluster_labels(self.embeddings, n_clusters=k, seed=0)
-        return self._clusters
+                k = min(8, len(self.texts))
+                self._clusters = cluster_labels(self.embeddings, n_clusters=k, seed=0)
+            return self._clusters
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -315,16 +364,15 @@ class ProjectionExplorer(ExplorerBase):
             method_description=projection.describe(),
         )
 
-    def _show(self, projection: Projection, gen: int | None = None) -> bool:
-        """Draw ``projection`` unless a newer request superseded ``gen``; True if drawn."""
-        fig = self._build_figure(projection)
+    def _redraw(self) -> None:
+        """Draw ``self.projection`` with the current colour and highlight.
+
+        Builds and applies under the lock, so the background worker and the notebook thread
+        never apply a figure made from state the other has since changed.
+        """
         with self._lock:
-            if gen is not None and gen != self._generation:
-                return False
-            self.projection = projection
-            self._apply(fig)
-        self._set_provenance(*self._provenance_lines())
-        return True
+            self._apply(self._build_figure(self.projection))
+            self._set_provenance(*self._provenance_lines())
 
     def _apply(self, fig: go.Figure) -> None:
         with self._lock:
@@ -339,7 +387,7 @@ class ProjectionExplorer(ExplorerBase):
 
     def refresh(self) -> None:
         """Redraw the current projection (after a colour or highlight change)."""
-        self._show(self.projection)
+        self._redraw()
 
     def _wire(self) -> None:
         for index, trace in enumerate(self._fw.data):
@@ -348,7 +396,19 @@ class ProjectionExplorer(ExplorerBase):
             trace.on_click(self._guard(self._on_click, "click"))
 
     def _set_status(self, markup: str) -> None:
-        self.status.value = f"<span style='font-size:12px'>{markup}</span>"
+        with self._lock:
+            self._status_markup = markup
+            self._render_status()
+
+    def _render_status(self) -> None:
+        """Show the status, plus a hint when the controls differ from the last apply."""
+        with self._lock:
+            markup = self._status_markup
+            if self._requested is not None and self._control_key() != self._requested:
+                markup += (
+                    " <b>Parameters changed: press apply / recompute</b> to project with them."
+                )
+            self.status.value = f"<span style='font-size:12px'>{markup}</span>"
 
     def _provenance_lines(self) -> list[str]:
         return [self._prov, self.projection.describe()]
@@ -439,9 +499,10 @@ class ProjectionExplorer(ExplorerBase):
         k = self.k if k is None else check_int("k", k, owner, low=1, high=len(self.texts))
         vector = np.asarray(self.model.embed([text], pooling=self.pooling), dtype=np.float32)
         result = query_neighbors(vector, self.embeddings, k=k, metric=self.metric)
-        self.query_result = result
-        self.highlighted = result.indices[0].copy()
-        self.refresh()
+        with self._lock:
+            self.query_result = result
+            self.highlighted = result.indices[0].copy()
+            self._redraw()
         rows = [
             [int(i), f"{s:.4f}", self.texts[int(i)]]
             for i, s in zip(result.indices[0], result.scores[0], strict=True)
@@ -454,7 +515,8 @@ class ProjectionExplorer(ExplorerBase):
 
     def clear_query(self) -> None:
         """Remove the query's highlight."""
-        self.query_result = None
-        self.highlighted = np.zeros(0, dtype=np.int64)
+        with self._lock:
+            self.query_result = None
+            self.highlighted = np.zeros(0, dtype=np.int64)
+            self._redraw()
         self.query_table.value = ""
-        self.refresh()

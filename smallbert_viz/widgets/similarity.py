@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from smallbert_viz._validation import check_choice, check_float, check_int
+from smallbert_viz.analysis.similarity import METRICS
 from smallbert_viz.widgets._base import (
     ExplorerBase,
     escape,
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from smallbert_viz.analysis import SimilarityMatrix, TokenContributions
     from smallbert_viz.models.model import BertModel
 
-METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
 ORDERS: tuple[str, ...] = ("input", "clustered")
 
 
