@@ -10,8 +10,8 @@
     finance<TAB>Stocks fell sharply.
 
 Shows the clustered similarity heatmap, the attention of the first sentence and, with at least
-``PROJECTION_MIN_TEXTS`` sentences, a 2-D projection (PCA, or UMAP from ``UMAP_MIN_TEXTS``
-sentences on). Returns an :class:`~smallbert_viz.magic_result.EmbedResult` (``-o NAME`` also
+``PROJECTION_MIN_TEXTS`` sentences, a 2-D projection (``--projection auto``: the views' one rule,
+:func:`smallbert_viz.analysis.default_method`: PCA below 10 sentences, UMAP from 10 on). Returns an :class:`~smallbert_viz.magic_result.EmbedResult` (``-o NAME`` also
 stores it in the user namespace).
 
 How the line is read
@@ -50,6 +50,8 @@ from IPython.core.magic import (
 )
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from .analysis.projection import DEFAULT_UMAP_MIN_ROWS
+from .embedding import POOLINGS
 from .magic_result import EmbedResult
 
 if TYPE_CHECKING:
@@ -58,13 +60,9 @@ if TYPE_CHECKING:
     from .models.model import BertModel
 
 VIEWS = ("all", "similarity", "attention", "projection")
-POOLINGS = ("cls", "pooled", "mean")
 PROJECTIONS = ("auto", "pca", "umap")
 #: A projection is shown from this many sentences on.
 PROJECTION_MIN_TEXTS = 4
-#: ``--projection auto`` uses UMAP from this many sentences on, PCA below (UMAP's neighbour
-#: graph says little about a handful of points, and PCA's axes are exact and cheap).
-UMAP_MIN_TEXTS = 15
 #: Above this many layer x head panels (e.g. 6 x 12 for MiniLM) the attention view is the
 #: last layer averaged over heads instead of the full grid.
 ATTENTION_GRID_MAX_PANELS = 32
@@ -292,15 +290,12 @@ class EmbedMagics(Magics):
     ) -> tuple[BertModel, str | None]:
         """The loaded model and, for the default choice, the note saying which one it is."""
         from .errors import ModelLoadError
-        from .models.loader import load_model, load_model_with_fallback
+        from .models.loader import load_model_or_fallback
 
         key = (model, preprocessor)
         if key not in self._models:
             try:
-                if model is None and preprocessor is None:
-                    loaded, note = load_model_with_fallback()
-                else:
-                    loaded, note = load_model(model, preprocessor=preprocessor), None
+                loaded, note = load_model_or_fallback(model, preprocessor=preprocessor)
             except (ModelLoadError, ValueError, TypeError) as exc:
                 raise UsageError(f"Could not load the model: {exc}") from exc
             self._models[key] = (loaded, note)
@@ -350,7 +345,7 @@ class EmbedMagics(Magics):
     @argument(
         "--projection",
         default="auto",
-        help=f"auto (default: UMAP from {UMAP_MIN_TEXTS} sentences, else PCA), pca or umap.",
+        help=f"auto (default: UMAP from {DEFAULT_UMAP_MIN_ROWS} sentences on, else PCA), pca or umap.",
     )
     @argument(
         "--labels",
@@ -482,7 +477,7 @@ class EmbedMagics(Magics):
         labels: list[str] | None,
         args: Any,
     ) -> EmbedResult:
-        from .analysis import cluster_order, project, similarity_matrix
+        from .analysis import cluster_order, default_method, project, similarity_matrix
         from .figures import (
             attention_grid,
             attention_heatmap,
@@ -503,7 +498,7 @@ class EmbedMagics(Magics):
 
         method = args.projection
         if method == "auto":
-            method = "umap" if n >= UMAP_MIN_TEXTS else "pca"
+            method = default_method(n)
         if "projection" in views and n < PROJECTION_MIN_TEXTS:
             if args.view == "projection":
                 raise UsageError(

@@ -143,8 +143,10 @@ class EmbedResult:
         """Write the standalone HTML report of these texts with the same model and pooling.
 
         Calls :func:`smallbert_viz.reporting.report` with ``texts``, ``labels``, ``model``,
-        ``pooling``, ``normalize`` and ``max_length`` of this result; ``kwargs`` are passed on (a value given
-        there wins). Returns the path written.
+        ``pooling``, ``normalize`` and ``max_length`` of this result; ``kwargs`` are passed on (a
+        value given there wins). The result's ``embeddings`` are reused (not computed again)
+        unless ``kwargs`` change the pooling, normalisation or max_length. Returns the path
+        written.
         """
         from .reporting import report
 
@@ -154,5 +156,12 @@ class EmbedResult:
             "max_length": self.provenance.max_length,
             **kwargs,
         }
+        same_settings = (
+            (params["pooling"] or self.model.default_pooling) == self.pooling
+            and bool(params["normalize"]) == self.provenance.normalize
+            and params["max_length"] == self.provenance.max_length
+        )
+        if same_settings and "embeddings" not in kwargs:
+            params["embeddings"] = self.embeddings
         labels = None if self.labels is None else list(self.labels)
         return report(list(self.texts), labels, self.model, path, **params)

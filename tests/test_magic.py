@@ -237,17 +237,22 @@ def test_default_view_shows_heatmap_attention_and_pca(ip, opts, standin_model):
     assert res.projection is not None and res.projection.method == "pca"
 
 
-def test_umap_from_fifteen_sentences(ip, opts):
-    texts = [f"sentence number {i} about {'cats' if i % 2 else 'stocks'}" for i in range(15)]
+@pytest.mark.parametrize(("n", "method"), [(9, "pca"), (10, "umap")])
+def test_auto_projection_follows_the_views_rule(ip, opts, n, method):
+    # The one rule for all views (analysis.default_method): PCA below 10 sentences, UMAP from 10.
+    from smallbert_viz.analysis import default_method
+
+    assert default_method(n) == method
+    texts = [f"sentence number {i} about {'cats' if i % 2 else 'stocks'}" for i in range(n)]
     ip.user_ns["many"] = texts
     with capture_output() as cap:
         out = ip.run_cell(f"%embed {{many}} --view projection -o r {opts}")
     assert out.success, out.error_in_exec
     figs = plotly_outputs(cap)
-    assert [title_of(f) for f in figs] == ["Sentence embeddings, UMAP projection"]
-    assert "UMAP" in subtitle_of(figs[0])
-    assert ip.user_ns["r"].projection.method == "umap"
-    assert ip.user_ns["r"].projection.coords.shape == (15, 2)
+    assert [title_of(f) for f in figs] == [f"Sentence embeddings, {method.upper()} projection"]
+    assert method.upper() in subtitle_of(figs[0])
+    assert ip.user_ns["r"].projection.method == method
+    assert ip.user_ns["r"].projection.coords.shape == (n, 2)
 
 
 def test_projection_choice_can_be_forced(ip, opts):
@@ -458,6 +463,47 @@ def test_report_writes_a_file_with_the_same_texts(ip, opts, tmp_path):
     # The report names the same model and pooling as the magic's result.
     assert html.escape(res.describe()) in page
     assert "pooling: mean" in res.describe()
+
+
+def _report_heatmap(path):
+    """(rows, decoded matrix) of a written report's similarity heatmap."""
+    import json
+    import re
+
+    from smallbert_viz.reporting.render import dequantize
+
+    page = path.read_text(encoding="utf8")
+    blocks = {
+        m.group(1): json.loads(m.group(2))
+        for m in re.finditer(
+            r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.DOTALL
+        )
+    }
+    rows = np.array(blocks["report-data"]["heatmapRows"])
+    return rows, dequantize(blocks["fig-similarity"]["data"][0]["z"]["quantized"])
+
+
+def test_report_reuses_the_result_embeddings(ip, opts, tmp_path):
+    import dataclasses
+
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    texts = ["A cat sat.", "A dog lay down.", "Stocks fell.", "Bonds rose."]
+    with capture_output():
+        res = ip.run_line_magic("embed", " ".join(shlex.quote(t) for t in texts) + f" {opts}")
+    # A result holding other (valid-shaped) vectors: the report must show those, not re-embed.
+    other = np.random.default_rng(1).normal(size=res.embeddings.shape).astype(np.float32)
+    swapped = dataclasses.replace(res, embeddings=other)
+    rows, z = _report_heatmap(swapped.report(tmp_path / "reused.html"))
+    ref = cosine_similarity(other.astype(np.float64))[np.ix_(rows, rows)]
+    np.fill_diagonal(ref, 1.0)
+    assert np.abs(z - ref).max() < 1e-3
+    # Changing the pooling means new embeddings: the report embeds again with that pooling.
+    rows, z = _report_heatmap(swapped.report(tmp_path / "mean.html", pooling="mean"))
+    ref = cosine_similarity(res.model.embed(texts, pooling="mean").astype(np.float64))
+    ref = ref[np.ix_(rows, rows)]
+    np.fill_diagonal(ref, 1.0)
+    assert np.abs(z - ref).max() < 1e-3
 
 
 # ---- a real kernel, nbconvert and a browser -----------------------------------------------------

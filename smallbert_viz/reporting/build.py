@@ -40,8 +40,6 @@ MAX_HEATMAP_N = 1000
 NEIGHBORS_SHOWN = 10
 #: Attention is precomputed for at most this many sentences (each grid is L x H heatmaps).
 MAX_ATTENTION = 12
-#: Below this many sentences the projection is PCA: UMAP's graph needs more points.
-UMAP_MIN_N = 10
 #: Distributions whose versions the provenance lists.
 LIBRARIES = (
     "smallbert-viz",
@@ -129,15 +127,11 @@ class ReportContent:
 
 
 def _resolve_model(model: Any) -> tuple[BertModel, str | None]:
-    from smallbert_viz.models.loader import load_model, load_model_with_fallback
+    from smallbert_viz.models.loader import load_model_or_fallback
     from smallbert_viz.models.model import BertModel
 
-    if model is None:
-        return load_model_with_fallback()
-    if isinstance(model, BertModel):
-        return model, None
-    if isinstance(model, str | os.PathLike):
-        return load_model(model), None
+    if model is None or isinstance(model, BertModel | str | os.PathLike):
+        return load_model_or_fallback(model)
     raise TypeError(
         f"The 'model' parameter of {OWNER} must be a BertModel, a model name, handle or path, "
         f"or None. Got {type(model).__name__} instead; load one with smallbert_viz.load_model()."
@@ -172,6 +166,43 @@ def _check_inputs(texts: Any, labels: Any) -> tuple[list[str], list[str] | None]
             f"Got {len(labels)} instead."
         )
     return texts, labels
+
+
+def _check_embeddings(embeddings: Any, n: int, model: BertModel, normalize: bool) -> np.ndarray:
+    """Precomputed embeddings as read-only float32 (N, H), or ValueError naming the fix."""
+    fix = (
+        "pass model.embed(texts, pooling=..., normalize=..., max_length=...) of the same model "
+        "and settings, or embeddings=None to embed here"
+    )
+    try:
+        arr = np.asarray(embeddings, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The 'embeddings' parameter of {OWNER} must be a float array of shape (N, H). "
+            f"Got {type(embeddings).__name__} that is not numeric instead; {fix}."
+        ) from exc
+    h = model.hidden_size
+    if arr.shape != (n, h):
+        raise ValueError(
+            f"The 'embeddings' parameter of {OWNER} must have shape ({n}, {h}): one row per "
+            f"sentence, the model's hidden size. Got shape {arr.shape} instead; {fix}."
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(
+            f"The 'embeddings' parameter of {OWNER} must be finite. Got NaN or inf values "
+            f"instead; {fix}."
+        )
+    if normalize:
+        norms = np.linalg.norm(arr, axis=1)
+        if not np.allclose(norms, 1.0, atol=1e-3):
+            raise ValueError(
+                f"The 'embeddings' parameter of {OWNER} must have unit-length rows with "
+                f"normalize=True. Got row norms from {norms.min():.4g} to {norms.max():.4g} "
+                f"instead; {fix}."
+            )
+    arr = arr.copy() if arr is embeddings else arr
+    arr.flags.writeable = False
+    return arr
 
 
 def _check_indices(values: Any, n: int, name: str, limit: int | None = None) -> tuple[int, ...]:
@@ -221,7 +252,14 @@ def _summary(
 
 
 def _best_pair(texts: list[str], indices: np.ndarray, scores: np.ndarray) -> tuple[int, int]:
-    """The most similar pair of different texts among each sentence's neighbours."""
+    """The most similar pair of different texts among each sentence's neighbours.
+
+    A neighbour analysis kept here for now (it belongs in ``smallbert_viz.analysis``, next to
+    ``nearest_neighbors``). ``indices`` / ``scores`` of shape (N, k) are each sentence's
+    neighbours sorted by decreasing score (as ``nearest_neighbors`` returns them); the result is
+    ``(i, j)`` with ``i < j``: the highest-scoring pair whose texts differ, or ``(0, 1)`` when
+    every listed neighbour is a duplicate of its sentence.
+    """
     best, best_score = None, -np.inf
     for i in range(indices.shape[0]):
         for j, s in zip(indices[i], scores[i], strict=True):
@@ -268,6 +306,7 @@ def build_content(
     max_length: int = 128,
     title: str | None = None,
     note: str | None = None,
+    embeddings: np.ndarray | None = None,
 ) -> ReportContent:
     """Compute the analyses and figures of a report (see :func:`report` for the parameters).
 
@@ -277,6 +316,7 @@ def build_content(
     """
     from smallbert_viz.analysis import (
         cluster_order,
+        default_method,
         nearest_neighbors,
         project,
         similarity_matrix,
@@ -312,10 +352,13 @@ def build_content(
     timings["load model"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    with warnings.catch_warnings():
-        # The summary counts truncated sentences itself; no need for embed's warning.
-        warnings.filterwarnings("ignore", message=".*longer than max_length.*")
-        emb = model.embed(texts, pooling=pooling, normalize=normalize, max_length=max_length)
+    if embeddings is not None:
+        emb = _check_embeddings(embeddings, n, model, normalize)
+    else:
+        with warnings.catch_warnings():
+            # The summary counts truncated sentences itself; no need for embed's warning.
+            warnings.filterwarnings("ignore", message=".*longer than max_length.*")
+            emb = model.embed(texts, pooling=pooling, normalize=normalize, max_length=max_length)
     prov = model.provenance(pooling, normalize=normalize, max_length=max_length)
     line = prov.describe()
     summary = _summary(model, texts, labels, max_length)
@@ -340,6 +383,7 @@ def build_content(
         heat_texts,
         labels=heat_labels,
         order=order,
+        ids=rows,
         metric="cosine",
         provenance=line,
         title=(
@@ -352,7 +396,7 @@ def build_content(
     timings["similarity"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    if n >= UMAP_MIN_N:
+    if default_method(n) == "umap":
         proj = project(emb, method="umap", n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
     else:
         proj = project(emb, method="pca", n_components=2)
@@ -374,14 +418,26 @@ def build_content(
     tv = token_vectors(model, [texts[pi], texts[pj]], max_length=max_length)
     contrib = token_contributions(tv[0].vectors, tv[1].vectors, metric="cosine")
     pair_score = float(similarity_matrix(emb[[pi, pj]], metric="cosine").matrix[0, 1])
+    pooling_used = prov.pooling
+    is_mean = pooling_used == "mean"
+    contrib_line = (
+        line
+        if is_mean
+        else f"{line} | contributions: mean pooling of last-layer token vectors (the embeddings "
+        f"use {pooling_used})"
+    )
     fig_contrib = contribution_heatmap(
         contrib.matrix,
         list(tv[0].tokens),
         list(tv[1].tokens),
         total=contrib.total,
         metric="cosine",
-        provenance=line,
-        title=f"Token contributions, #{pi} \u00d7 #{pj}",
+        provenance=contrib_line,
+        title=(
+            f"Token contributions, #{pi} \u00d7 #{pj}"
+            if is_mean
+            else f"Token contributions (mean-pooling decomposition), #{pi} \u00d7 #{pj}"
+        ),
     )
     timings["contributions"] = time.perf_counter() - t
 
@@ -400,11 +456,14 @@ def build_content(
     timings["attention"] = time.perf_counter() - t
 
     info = prov.model
-    pooling_used = prov.pooling
     if proj.method == "umap":
         proj_text = proj.describe()
     else:
-        proj_text = f"{proj.describe()} (PCA: fewer than {UMAP_MIN_N} sentences for UMAP)"
+        from smallbert_viz.analysis.projection import DEFAULT_UMAP_MIN_ROWS
+
+        proj_text = (
+            f"{proj.describe()} (PCA: fewer than {DEFAULT_UMAP_MIN_ROWS} sentences for UMAP)"
+        )
     provenance = [
         ("model", info.name),
         ("source", info.source + (f" \u2014 {note}" if note else "")),
@@ -427,7 +486,6 @@ def build_content(
         ("created", datetime.now(UTC).isoformat(timespec="seconds")),
     ]
 
-    is_mean = pooling_used == "mean"
     sections = {
         "similarity": (
             f"A random sample (seed {seed}) of {MAX_HEATMAP_N} of the {n} sentences: the full "
@@ -488,6 +546,7 @@ def report(
     max_length: int = 128,
     title: str | None = None,
     note: str | None = None,
+    embeddings: np.ndarray | None = None,
 ) -> Path:
     """Write one self-contained, offline HTML report of ``texts`` and return its path.
 
@@ -524,6 +583,11 @@ def report(
     title : str, optional
     note : str, optional
         A line shown at the top of the page, e.g. why this model was used.
+    embeddings : ndarray of shape (N, H), optional
+        Precomputed sentence embeddings, to skip embedding ``texts`` again. They MUST be
+        ``model.embed(texts, pooling=pooling, normalize=normalize, max_length=max_length)`` of
+        this very model (only shape (N, model.hidden_size), finiteness and, with ``normalize``,
+        unit length are checked; anything else raises ValueError). Cast to float32.
 
     Returns
     -------
@@ -552,6 +616,7 @@ def report(
         max_length=max_length,
         title=title,
         note=note,
+        embeddings=embeddings,
     )
     page = render_html(content)
     out.parent.mkdir(parents=True, exist_ok=True)

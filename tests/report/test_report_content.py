@@ -1,0 +1,114 @@
+"""build_content: sampled heatmap ids, contribution honesty, precomputed embeddings."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pytest
+from sklearn.metrics.pairwise import cosine_similarity
+
+from smallbert_viz.reporting import build as build_mod
+
+from .conftest import corpus_with_traps
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*longer than max_length:UserWarning")
+
+
+def _row_ids(fig) -> list[int]:
+    """The sentence number each heatmap row names in hover ("#<id> [label]: text")."""
+    return [int(name.split(":", 1)[0].split(" ", 1)[0].lstrip("#")) for name in fig.data[0].y]
+
+
+def test_sampled_heatmap_hover_names_original_sentence_indices(standin_model, monkeypatch):
+    texts, labels = corpus_with_traps(16)
+    n = len(texts)
+    monkeypatch.setattr(build_mod, "MAX_HEATMAP_N", 7)  # sample 7 of 20 (the > 1,000 path)
+    content = build_mod.build_content(texts, labels, standin_model, attention_for=[0], seed=3)
+    rows = content.heatmap_rows
+    assert len(rows) == 7 and len(set(rows.tolist())) == 7 and rows.max() < n
+    assert not np.array_equal(np.sort(rows), np.arange(7))  # a real sample, not the first 7
+    fig = content.figures["similarity"]
+    assert _row_ids(fig) == rows.tolist()
+    assert list(fig.data[0].x) == list(fig.data[0].y)
+    # Each row's hover shows that sentence's label, and the cells are its similarities.
+    for name, i in zip(fig.data[0].y, rows, strict=True):
+        assert name.startswith(f"#{i} [{html.escape(labels[i])}]: ")
+    emb = standin_model.embed(texts).astype(np.float64)
+    reference = cosine_similarity(emb)[np.ix_(rows, rows)]
+    np.testing.assert_allclose(fig.data[0].z, reference, atol=1e-4)
+    assert "random sample of 7 of 20" in fig.layout.title.text
+
+
+def test_unsampled_heatmap_ids_are_the_rows(standin_model):
+    texts, labels = corpus_with_traps(6)
+    content = build_mod.build_content(texts, labels, standin_model, attention_for=[0])
+    assert _row_ids(content.figures["similarity"]) == content.heatmap_rows.tolist()
+    assert sorted(content.heatmap_rows.tolist()) == list(range(len(texts)))
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_contribution_figure_says_when_it_decomposes_mean_pooling(standin_model, pooling):
+    texts, _ = corpus_with_traps(6)
+    content = build_mod.build_content(
+        texts, None, standin_model, pooling=pooling, pair=(0, 1), attention_for=[0]
+    )
+    fig = content.figures["contributions"]
+    title = html.unescape(fig.layout.title.text)
+    subtitle = html.unescape(fig.layout.title.subtitle.text)
+    note = "contributions: mean pooling of last-layer token vectors (the embeddings use cls)"
+    if pooling == "mean":
+        assert "mean-pooling decomposition" not in title
+        assert "contributions: mean pooling" not in subtitle
+        assert "pooling: mean" in subtitle
+    else:
+        assert "mean-pooling decomposition" in title
+        assert note in subtitle
+        assert "pooling: cls" in subtitle  # the embeddings' own provenance stays
+    # The other figures keep the plain provenance line.
+    sim_sub = html.unescape(content.figures["similarity"].layout.title.subtitle.text)
+    assert "contributions:" not in sim_sub
+
+
+def test_precomputed_embeddings_give_the_same_report(standin_model):
+    texts, labels = corpus_with_traps(10)
+    emb = standin_model.embed(texts, pooling="mean", normalize=True)
+    kwargs = {"pooling": "mean", "normalize": True, "attention_for": [0], "seed": 5}
+    fresh = build_mod.build_content(texts, labels, standin_model, **kwargs)
+    given = build_mod.build_content(texts, labels, standin_model, embeddings=emb, **kwargs)
+    np.testing.assert_array_equal(given.heatmap_rows, fresh.heatmap_rows)
+    np.testing.assert_allclose(given.heatmap_matrix, fresh.heatmap_matrix, atol=1e-6)
+    np.testing.assert_array_equal(given.neighbor_indices, fresh.neighbor_indices)
+    assert given.pair[:2] == fresh.pair[:2]
+
+
+def test_precomputed_embeddings_are_used(standin_model):
+    # Different (but valid-shaped) embeddings must change the heatmap: they are not ignored.
+    texts, _ = corpus_with_traps(6)
+    rng = np.random.default_rng(0)
+    other = rng.normal(size=(len(texts), standin_model.hidden_size)).astype(np.float32)
+    content = build_mod.build_content(texts, None, standin_model, embeddings=other, pair=(0, 1))
+    rows = content.heatmap_rows
+    reference = cosine_similarity(other.astype(np.float64))[np.ix_(rows, rows)]
+    np.testing.assert_allclose(content.heatmap_matrix, reference, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("make", "normalize", "match"),
+    [
+        (lambda n, h: np.zeros((n, h + 1)), False, r"must have shape \(\d+, \d+\)"),
+        (lambda n, h: np.zeros((n - 1, h)), False, r"must have shape"),
+        (lambda n, h: np.full((n, h), np.nan), False, "must be finite"),
+        (lambda n, h: np.full((n, h), 2.0), True, "unit-length rows with normalize=True"),
+        (lambda n, h: [["x"] * h] * n, False, "must be a float array"),
+    ],
+)
+def test_bad_embeddings_raise_with_the_fix(tmp_path, standin_model, make, normalize, match):
+    from smallbert_viz.reporting import report
+
+    texts = ["A cat sat.", "A dog ran.", "Stocks fell."]
+    bad = make(len(texts), standin_model.hidden_size)
+    with pytest.raises(ValueError, match=match) as err:
+        report(texts, None, standin_model, tmp_path / "r.html", embeddings=bad, normalize=normalize)
+    assert "model.embed(texts" in str(err.value)
+    assert not (tmp_path / "r.html").exists()
