@@ -33,6 +33,7 @@ class Explorer(ExplorerBase):
         ``embeddings`` and ``provenance`` and only similarity and projection are shown.
     labels : list of str of length N, optional
     embeddings : array of shape (N, H), optional
+        Precomputed embeddings; with ``model``, ``pooling`` must say how they were made.
     pooling : {"cls", "pooled", "mean"}, optional
     provenance : str, optional
     similarity : dict, optional

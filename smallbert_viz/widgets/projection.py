@@ -49,7 +49,8 @@ class ProjectionExplorer(ExplorerBase):
     labels : list of str of length N, optional
         Colours the points (a label or a cluster id per sentence).
     embeddings : array of shape (N, H), optional
-        Precomputed embeddings; then ``provenance`` (or ``model``) must say where they came from.
+        Precomputed embeddings. With ``model``, also pass the ``pooling`` that made them
+        (queries embed new text that way); without a model, ``provenance``.
     pooling : {"cls", "pooled", "mean"}, optional
     method : {"umap", "pca"}, optional
         Default :func:`smallbert_viz.analysis.default_method` (PCA below 10 sentences). UMAP

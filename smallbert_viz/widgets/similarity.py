@@ -40,8 +40,8 @@ class SimilarityExplorer(ExplorerBase):
     labels : list of str of length N, optional
         A group per sentence, shown in hover and outlined when the order makes groups contiguous.
     embeddings : array of shape (N, H), optional
-        Precomputed sentence embeddings; then ``provenance`` (or ``model``) must say where they
-        came from.
+        Precomputed embeddings. With ``model``, also pass the ``pooling`` that made them
+        (queries embed new text that way); without a model, ``provenance``.
     pooling : {"cls", "pooled", "mean"}, optional
         Pooling used to embed; default the model's own.
     metric : {"cosine", "dot", "euclidean"}

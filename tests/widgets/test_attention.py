@@ -113,3 +113,31 @@ def test_bad_arguments(standin_model):
         AttentionExplorer(standin_model, "x", layer=8)
     with pytest.raises(TypeError, match="BertModel"):
         AttentionExplorer(None)
+
+
+def test_cache_keeps_the_most_recent_attention_only(monkeypatch, standin_model):
+    from smallbert_viz.widgets import AttentionExplorer
+    from smallbert_viz.widgets.attention import CACHE_SIZE
+
+    real = standin_model.attention
+    calls = []
+
+    def counting(text, text_pair=None, **kwargs):
+        calls.append(text)
+        return real(text, text_pair, **kwargs)
+
+    monkeypatch.setattr(standin_model, "attention", counting)
+    ex = AttentionExplorer(standin_model)
+    texts = [f"sentence number {i} about the weather" for i in range(CACHE_SIZE + 2)]
+    for text in texts:
+        ex.show(text)
+    assert calls == texts and len(ex._cache) == CACHE_SIZE
+    ex.show(texts[2])  # the oldest still kept: no recomputation
+    assert len(calls) == len(texts)
+    ex.show(texts[0])  # evicted: computed again, and now texts[3] is the oldest
+    assert calls[-1] == texts[0] and len(calls) == len(texts) + 1
+    ex.show(texts[2])
+    assert len(calls) == len(texts) + 1
+    ex.show(texts[3])
+    assert calls[-1] == texts[3] and len(calls) == len(texts) + 2
+    np.testing.assert_allclose(ex.raw_attention.probs, real(texts[3]).probs, atol=1e-6)

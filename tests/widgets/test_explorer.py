@@ -42,3 +42,16 @@ def test_without_model_two_views(corpus40, mean_embeddings):
     assert ex.attention_view is None and len(ex.tabs.children) == 2
     click(ex.projection_view.figure_widget, 0, 0)
     assert ex.last_error is None
+
+
+def test_five_sentences(standin_model, corpus40):
+    from smallbert_viz.widgets import Explorer
+
+    texts = corpus40[0][:5]
+    ex = Explorer(texts, standin_model, pooling="mean")
+    view = ex.projection_view
+    assert ex.wait_ready(30) and view.projection.method == "pca" and view.k == 5
+    result = view.query("Rain is expected all weekend.")
+    assert sorted(result.indices[0].tolist()) == list(range(5))
+    assert ex.last_error is None and view.last_error is None
+    assert ex.similarity_view.similarity.matrix.shape == (5, 5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -207,3 +208,166 @@ def test_three_components_and_model_free_use(corpus40, mean_embeddings):
         ex.query("anything")
     with pytest.raises(ValueError, match="'method' parameter of ProjectionExplorer"):
         ProjectionExplorer(corpus40[0], embeddings=mean_embeddings, provenance="p", method="tsne")
+
+
+def test_five_sentences_default_to_pca_and_k(standin_model, corpus40):
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts = corpus40[0][:5]
+    ex = ProjectionExplorer(texts, standin_model, pooling="mean")
+    assert ex.ready and ex.last_error is None, error_text(ex)
+    assert ex.k == 5 and ex.projection.method == "pca" and ex.method_control.value == "pca"
+    result = ex.query("A quiet evening with rain on the windows.")
+    assert result.indices.shape == (1, 5) and sorted(result.indices[0].tolist()) == list(range(5))
+    assert sorted(_trace_rows(ex.figure_widget, "highlighted")) == list(range(5))
+    # An explicit k is still checked strictly.
+    with pytest.raises(ValueError, match=r"'k' parameter of ProjectionExplorer .* \[1, 5\]"):
+        ProjectionExplorer(texts, standin_model, pooling="mean", k=6)
+    # UMAP forced on too few points: PCA, and the status says why.
+    tiny = ProjectionExplorer(texts[:3], standin_model, pooling="mean", method="umap")
+    assert tiny.projection.method == "pca" and "UMAP needs at least 4 points" in tiny.status.value
+
+
+def test_query_while_umap_finishes_keeps_umap_and_highlight(
+    monkeypatch, standin_model, corpus40, mean_embeddings
+):
+    """A redraw on the notebook thread overlapping UMAP's arrival must not put PCA back."""
+    import smallbert_viz.analysis as analysis
+    import smallbert_viz.figures as figures
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    real_project, real_scatter = analysis.project, figures.projection_scatter
+    gate, computed = threading.Event(), threading.Event()
+    hook = {"armed": False, "fired": False}
+    holder = {}
+
+    def gated(*args, **kwargs):
+        if kwargs.get("method") != "umap":
+            return real_project(*args, **kwargs)
+        assert gate.wait(60), "test never opened the gate"
+        out = real_project(*args, **kwargs)
+        computed.set()
+        return out
+
+    def scatter(*args, **kwargs):
+        if hook["armed"] and threading.current_thread() is threading.main_thread():
+            # The query's redraw is building its figure: let UMAP finish right now, and give
+            # the worker every chance to draw before this (older) figure is applied.
+            hook["armed"], hook["fired"] = False, True
+            gate.set()
+            assert computed.wait(120), "UMAP did not finish"
+            deadline = time.monotonic() + 2.0
+            while holder["ex"].projection.method != "umap" and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return real_scatter(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "project", gated)
+    monkeypatch.setattr(figures, "projection_scatter", scatter)
+    texts, labels = corpus40
+    ex = holder["ex"] = ProjectionExplorer(
+        texts, standin_model, labels, embeddings=mean_embeddings, pooling="mean", seed=1, k=4
+    )
+    assert ex.projection.method == "pca" and not ex.ready
+    hook["armed"] = True
+    result = ex.query("Stocks fell sharply after the earnings report.")
+    assert hook["fired"]
+    assert ex.wait_ready(180) and ex.last_error is None, error_text(ex)
+
+    assert ex.projection.method == "umap" and "UMAP ready" in ex.status.value
+    fw = ex.figure_widget
+    np.testing.assert_allclose(_xy_by_row(fw, 40), ex.projection.coords, atol=1e-6)
+    assert ex.highlighted.tolist() == result.indices[0].tolist()
+    marked = next(t for t in fw.data if t.name == "highlighted")
+    rows = np.asarray(marked.customdata, dtype=int)
+    assert sorted(rows.tolist()) == sorted(result.indices[0].tolist())
+    np.testing.assert_allclose(
+        np.column_stack([marked.x, marked.y]), ex.projection.coords[rows], atol=1e-6
+    )
+
+
+def test_recompute_requests_collapse_into_one_worker(monkeypatch, corpus40, mean_embeddings):
+    import smallbert_viz.analysis as analysis
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    real_project = analysis.project
+    calls, threads = [], set()
+    started = [threading.Event(), threading.Event()]
+    gates = [threading.Event(), threading.Event()]
+    active = {"now": 0, "max": 0}
+    count_lock = threading.Lock()
+
+    def gated(*args, **kwargs):
+        if kwargs.get("method") != "umap":
+            return real_project(*args, **kwargs)
+        with count_lock:
+            i = len(calls)
+            calls.append(kwargs["n_neighbors"])
+            threads.add(threading.get_ident())
+            active["now"] += 1
+            active["max"] = max(active["max"], active["now"])
+        try:
+            if i < 2:
+                started[i].set()
+                assert gates[i].wait(60), "test never opened the gate"
+            return real_project(*args, **kwargs)
+        finally:
+            with count_lock:
+                active["now"] -= 1
+
+    monkeypatch.setattr(analysis, "project", gated)
+    ex = ProjectionExplorer(corpus40[0], embeddings=mean_embeddings, provenance="p", seed=0)
+    assert ex.method_control.value == "umap" and started[0].wait(30)
+    for n_neighbors in (5, 6, 7):  # three clicks while the first UMAP runs
+        ex.n_neighbors_control.value = n_neighbors
+        assert "press apply" in ex.status.value
+        ex.recompute_button.click()
+        assert "press apply" not in ex.status.value
+    gates[0].set()
+    assert started[1].wait(60), "the latest request never ran"
+    # The superseded result was dropped: PCA still drawn, status still about the latest request.
+    assert ex.projection.method == "pca" and not ex.ready
+    assert "computing UMAP" in ex.status.value and "n_neighbors=7" in ex.status.value
+    assert "UMAP ready" not in ex.status.value
+    gates[1].set()
+    assert ex.wait_ready(180) and ex.last_error is None, error_text(ex)
+    assert calls == [15, 7] and len(threads) == 1 and active["max"] == 1
+    assert ex.projection.method == "umap" and ex.projection.params["n_neighbors"] == 7
+    assert "UMAP ready" in ex.status.value
+
+
+def test_changed_controls_ask_for_apply(pca_explorer):
+    ex = pca_explorer
+    assert "apply" in ex.recompute_button.description
+    assert "press apply" not in ex.status.value
+    ex.n_neighbors_control.value = ex.n_neighbors_control.value - 1  # PCA ignores it
+    assert "press apply" not in ex.status.value
+    ex.method_control.value = "umap"
+    try:
+        assert "Parameters changed: press apply" in ex.status.value
+        assert ex.projection.method == "pca"  # nothing recomputed yet
+    finally:
+        ex.method_control.value = "pca"
+    assert "press apply" not in ex.status.value and "PCA layout" in ex.status.value
+
+
+def test_precomputed_embeddings_with_a_model_need_their_pooling(
+    standin_model, corpus40, mean_embeddings
+):
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts = corpus40[0]
+    for extra in ({}, {"provenance": "my vectors"}):
+        with pytest.raises(ValueError, match=r"pass pooling= .* that produced these embeddings"):
+            ProjectionExplorer(
+                texts, standin_model, embeddings=mean_embeddings, method="pca", **extra
+            )
+    ex = ProjectionExplorer(
+        texts, standin_model, embeddings=mean_embeddings, pooling="mean", method="pca", k=3
+    )
+    assert ex.pooling == "mean"
+    assert "pooling: mean" in ex.provenance and "embeddings passed in" in ex.provenance
+    q = "Heavy snow closed the mountain pass."
+    vector = np.asarray(standin_model.embed([q], pooling="mean"), dtype=np.float64)[0]
+    x = mean_embeddings.astype(np.float64)
+    cos = x @ vector / (np.linalg.norm(x, axis=1) * np.linalg.norm(vector))
+    assert ex.query(q).indices[0].tolist() == np.argsort(-cos, kind="stable")[:3].tolist()
