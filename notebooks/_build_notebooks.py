@@ -447,7 +447,14 @@ a static plot.
 from smallbert_viz.widgets import ProjectionExplorer
 
 explorer = ProjectionExplorer(
-    texts, model, labels, embeddings=emb, provenance=prov, seed=42, background=False
+    texts,
+    model,
+    labels,
+    embeddings=emb,
+    pooling=model.default_pooling,
+    provenance=prov,
+    seed=42,
+    background=False,
 )
 explorer.query(query, k=8)
 explorer

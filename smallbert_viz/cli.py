@@ -191,6 +191,7 @@ def _demo(args: argparse.Namespace) -> int:
         out_dir / "demo_report.html",
         title=f"smallbert-viz demo: {len(corpus)} sample sentences, {model.info.name}",
         note=note,
+        embeddings=vectors,  # the same model and default settings: no second pass
     )
     print(f"demo report: {path}")
     return 0
