@@ -131,6 +131,18 @@ class ExplorerBase(widgets.VBox):
 
     # -- errors ------------------------------------------------------------------------------
 
+    def _adopt_corpus(self, owner: str, texts, model, labels, **inputs: Any) -> None:
+        """Resolve the corpus arguments (see ``resolve_corpus``) and keep them on the widget."""
+        from smallbert_viz.widgets._inputs import resolve_corpus
+
+        corpus = resolve_corpus(texts, model, labels, owner=owner, **inputs)
+        self.texts = corpus.texts
+        self.labels = corpus.labels
+        self.embeddings = corpus.embeddings
+        self.model = model
+        self.pooling = corpus.pooling
+        self._prov = corpus.provenance
+
     def _report_error(self, exc: BaseException, where: str) -> None:
         self.last_error = exc
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -20,7 +20,6 @@ from smallbert_viz.widgets._base import (
     static_copy,
     sync_figure,
 )
-from smallbert_viz.widgets._inputs import resolve_corpus
 from smallbert_viz.widgets._table import MAX_ROWS, html_table
 
 if TYPE_CHECKING:
@@ -109,21 +108,15 @@ class ProjectionExplorer(ExplorerBase):
             seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
         n_components = check_int("n_components", n_components, owner, low=2, high=3)
         self.metric = check_choice("metric", metric, NEIGHBOR_METRICS, owner)
-        corpus = resolve_corpus(
+        self._adopt_corpus(
+            owner,
             texts,
             model,
             labels,
             embeddings=embeddings,
             pooling=pooling,
             provenance=provenance,
-            owner=owner,
         )
-        self.texts = corpus.texts
-        self.labels = corpus.labels
-        self.embeddings = corpus.embeddings
-        self.model = model
-        self.pooling = corpus.pooling
-        self._prov = corpus.provenance
         n = len(self.texts)
         self.k = min(DEFAULT_K, n) if k is None else check_int("k", k, owner, low=1, high=n)
         if method is None:

@@ -17,7 +17,6 @@ from smallbert_viz.widgets._base import (
     static_copy,
     sync_figure,
 )
-from smallbert_viz.widgets._inputs import resolve_corpus
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -84,21 +83,15 @@ class SimilarityExplorer(ExplorerBase):
         order = check_choice("order", order, ORDERS, owner)
         if threshold is not None:
             threshold = check_float("threshold", threshold, owner)
-        corpus = resolve_corpus(
+        self._adopt_corpus(
+            owner,
             texts,
             model,
             labels,
             embeddings=embeddings,
             pooling=pooling,
             provenance=provenance,
-            owner=owner,
         )
-        self.texts = corpus.texts
-        self.labels = corpus.labels
-        self.embeddings = corpus.embeddings
-        self.model = model
-        self.pooling = corpus.pooling
-        self._prov = corpus.provenance
         self._matrices: dict[str, SimilarityMatrix] = {}
         self._orders: dict[str, np.ndarray] = {}
         self._token_vectors: dict[int, Any] = {}

@@ -18,8 +18,6 @@ from smallbert_viz.figures import (
     similarity_heatmap,
 )
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
-
 pytestmark = pytest.mark.browser
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -29,16 +27,6 @@ TEXTS = [
     "A dog slept on the rug all afternoon, dreaming of long walks by the river.",
     "Stocks fell on Monday.",
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, tmp_path, figs):
