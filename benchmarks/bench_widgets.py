@@ -88,16 +88,7 @@ def _select_all(fw) -> None:
         k = len(trace.customdata)
         trace_indexes += [t] * k
         point_indexes += list(range(k))
-    fw._js2py_pointsCallback = {
-        "event_type": "plotly_selected",
-        "points": {
-            "trace_indexes": trace_indexes,
-            "point_indexes": point_indexes,
-            "xs": [0.0] * len(trace_indexes),
-            "ys": [0.0] * len(trace_indexes),
-        },
-        "selector": None,
-    }
+    fw._sbv_selection = {"id": "bench", "traces": trace_indexes, "points": point_indexes}
 
 
 def bench_projection(n: int, umap_n: int) -> None:

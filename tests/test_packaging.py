@@ -22,6 +22,7 @@ def test_wheel_contains_package_data(tmp_path):
         "smallbert_viz/data/sample_corpus.tsv",
         "smallbert_viz/reporting/static/report.js",
         "smallbert_viz/reporting/static/template.html",
+        "smallbert_viz/widgets/static/event_figure.js",
     ]:
         assert needed in names, needed
     static = [n for n in names if "/static/" in n]

@@ -29,6 +29,8 @@ from smallbert_viz._validation import check_choice
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.widgets._event_figure import EventFigureWidget
+
 PLOTLYJS_MODES: tuple[str, ...] = ("once", "always", "cdn", "none")
 _static = {"mode": "once", "sent": False}
 _static_lock = threading.Lock()
@@ -104,12 +106,15 @@ def sync_figure(fw: go.FigureWidget, fig: go.Figure) -> bool:
     return True
 
 
-def figure_widget(fig: go.Figure) -> go.FigureWidget:
-    """A FigureWidget of ``fig``; explains the missing dependency if anywidget is absent."""
-    import plotly.graph_objects as go
+def figure_widget(fig: go.Figure) -> EventFigureWidget:
+    """A FigureWidget of ``fig`` with reliable click and selection events.
+
+    Explains the missing dependency if anywidget is absent.
+    """
+    from smallbert_viz.widgets._event_figure import EventFigureWidget
 
     try:
-        return go.FigureWidget(fig)
+        return EventFigureWidget(fig)
     except ImportError as exc:  # plotly >= 6 builds FigureWidget on anywidget
         raise ImportError(
             "The explorers need anywidget for plotly's FigureWidget: pip install 'anywidget>=0.11'"

@@ -129,7 +129,6 @@ class ProjectionExplorer(ExplorerBase):
         self.highlighted = np.zeros(0, dtype=np.int64)
         self.query_result: Neighbors | None = None
         self.clicked: int | None = None
-        self._selection_parts: dict[int, set[int]] = {}
         self._point_callbacks: list[Callable[[int], Any]] = []
         self._ready = threading.Event()
         self._generation = 0
@@ -376,18 +375,15 @@ class ProjectionExplorer(ExplorerBase):
                 self.plot_box.children = [self._fw]
                 old.close()
             self._wire()
-            # The traces were redrawn: a front-end selection is gone with them.
-            self._selection_parts.clear()
 
     def refresh(self) -> None:
         """Redraw the current projection (after a colour or highlight change)."""
         self._redraw()
 
     def _wire(self) -> None:
-        for index, trace in enumerate(self._fw.data):
-            trace.on_selection(self._guard(self._selection_handler(index), "selection"))
-            trace.on_deselect(self._guard(self._deselect_handler(index), "deselect"))
-            trace.on_click(self._guard(self._on_click, "click"))
+        # Reliable events of their own (see _event_figure): a hover cannot overwrite them.
+        self._fw.on_points_selected(self._guard(self._on_selection, "selection"))
+        self._fw.on_point_click(self._guard(self._on_click, "click"))
 
     def _set_status(self, markup: str) -> None:
         with self._lock:
@@ -418,30 +414,22 @@ class ProjectionExplorer(ExplorerBase):
 
     # -- selection and clicks ----------------------------------------------------------------
 
-    def _rows(self, trace: Any, point_inds: list[int]) -> list[int]:
-        custom = trace.customdata
-        return [int(custom[p]) for p in point_inds]
+    def _row(self, trace: int, point: int) -> int | None:
+        """The sentence behind point ``point`` of trace ``trace``; None if no longer drawn."""
+        data = self._fw.data
+        if not 0 <= trace < len(data) or data[trace].customdata is None:
+            return None
+        custom = data[trace].customdata
+        return int(custom[point]) if 0 <= point < len(custom) else None
 
-    def _selection_handler(self, index: int) -> Callable[..., None]:
-        def handle(trace: Any, points: Any, selector: Any) -> None:
-            self._selection_parts[index] = set(self._rows(trace, points.point_inds))
-            # plotly calls every trace once per event, in order: the last one completes it.
-            if index == len(self._fw.data) - 1:
-                self.selected = sorted(set().union(*self._selection_parts.values()))
-                self._update_selection_ui()
-
-        return handle
-
-    def _deselect_handler(self, index: int) -> Callable[..., None]:
-        def handle(trace: Any, points: Any) -> None:
-            if index == len(self._fw.data) - 1:
-                self.clear_selection()
-
-        return handle
+    def _on_selection(self, points: list[tuple[int, int]]) -> None:
+        rows = {self._row(t, p) for t, p in points}
+        rows.discard(None)
+        self.selected = sorted(rows)
+        self._update_selection_ui()
 
     def clear_selection(self) -> None:
         """Forget the selection (the table empties)."""
-        self._selection_parts.clear()
         self.selected = []
         self._update_selection_ui()
 
@@ -449,8 +437,7 @@ class ProjectionExplorer(ExplorerBase):
         n = len(self.selected)
         self.selection_count.value = (
             f"<b>selected: {n:,}</b> <span style='font-size:11px;color:#555'>(box/lasso on the "
-            "plot; if this count does not match what you drew, select again: a hover can "
-            "overwrite a selection event)</span>"
+            "plot; double-click it to clear)</span>"
         )
         if not n:
             self.selection_table.value = ""
@@ -462,10 +449,11 @@ class ProjectionExplorer(ExplorerBase):
         ]
         self.selection_table.value = html_table(header, rows, total=n)
 
-    def _on_click(self, trace: Any, points: Any, state: Any) -> None:
-        if not points.point_inds:
+    def _on_click(self, trace: int, point: Any) -> None:
+        row = self._row(trace, int(point))
+        if row is None:
             return
-        self.clicked = self._rows(trace, points.point_inds[:1])[0]
+        self.clicked = row
         for callback in self._point_callbacks:
             callback(self.clicked)
 

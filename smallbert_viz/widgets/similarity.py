@@ -206,7 +206,7 @@ class SimilarityExplorer(ExplorerBase):
         )
 
     def _wire(self) -> None:
-        self._fw.data[0].on_click(self._guard(self._on_click, "SimilarityExplorer click"))
+        self._fw.on_point_click(self._guard(self._on_click, "SimilarityExplorer click"))
 
     def _set_threshold_range(self, sim: SimilarityMatrix, value: float | None) -> None:
         off = sim.matrix[~np.eye(sim.size, dtype=bool)] if sim.size > 1 else sim.matrix.ravel()
@@ -285,10 +285,8 @@ class SimilarityExplorer(ExplorerBase):
         """Call ``callback(i, j)`` (input row indices) whenever a pair is chosen."""
         self._pair_callbacks.append(callback)
 
-    def _on_click(self, trace: Any, points: Any, state: Any) -> None:
-        if not points.point_inds:
-            return
-        row, col = points.point_inds[0]
+    def _on_click(self, trace: int, point: Any) -> None:
+        row, col = point  # a heatmap cell: [row, col] of the displayed (ordered) matrix
         order = self.order
         self.select_pair(int(order[int(row)]), int(order[int(col)]))
 

@@ -1,49 +1,36 @@
-"""Front-end events as plotly's FigureWidget receives them, and error-panel text."""
+"""Front-end events as the explorers' FigureWidgets receive them, and error-panel text.
+
+The explorers listen to ``EventFigureWidget``'s own traits (``_sbv_click``, ``_sbv_selection``),
+which ``static/event_figure.js`` sets in the browser; these helpers set them the same way.
+"""
 
 from __future__ import annotations
+
+import itertools
 
 #: A sentence that would run script if any widget let it through as HTML.
 EVIL = "<img src=x onerror=alert(1)>"
 
-_DEVICE = {"alt": False, "ctrl": False, "meta": False, "shift": False, "button": 0, "buttons": 1}
+_ids = itertools.count()
 
 
 def click(fw, trace_index: int, point_index) -> None:
-    """Send a plotly_click for one point as the front end does (heatmaps: [row, col])."""
-    fw._js2py_pointsCallback = {
-        "event_type": "plotly_click",
-        "points": {
-            "trace_indexes": [trace_index],
-            "point_indexes": [point_index],
-            "xs": [0],
-            "ys": [0],
-        },
-        "device_state": _DEVICE,
-    }
+    """Send a click on one point as the front end does (heatmaps: [row, col])."""
+    fw._sbv_click = {"id": f"test-{next(_ids)}", "trace": trace_index, "point": point_index}
 
 
 def select(fw, points: list[tuple[int, int]]) -> None:
-    """Send a plotly_selected with (trace_index, point_index) pairs, as a lasso would."""
-    fw._js2py_pointsCallback = {
-        "event_type": "plotly_selected",
-        "points": {
-            "trace_indexes": [t for t, _ in points],
-            "point_indexes": [p for _, p in points],
-            "xs": [0.0] * len(points),
-            "ys": [0.0] * len(points),
-        },
-        "selector": {
-            "type": "box",
-            "selector_state": {"xrange": [0.0, 1.0], "yrange": [0.0, 1.0]},
-        },
+    """Send a box/lasso selection of (trace_index, point_index) pairs."""
+    fw._sbv_selection = {
+        "id": f"test-{next(_ids)}",
+        "traces": [t for t, _ in points],
+        "points": [p for _, p in points],
     }
 
 
 def deselect(fw) -> None:
-    fw._js2py_pointsCallback = {
-        "event_type": "plotly_deselect",
-        "points": {"trace_indexes": [], "point_indexes": [], "xs": [], "ys": []},
-    }
+    """Send a deselection (a double-click on the plot)."""
+    fw._sbv_selection = {"id": f"test-{next(_ids)}", "traces": [], "points": []}
 
 
 def error_text(widget) -> str:

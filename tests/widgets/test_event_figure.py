@@ -1,0 +1,133 @@
+"""EventFigureWidget: plotly's front end plus click and selection traits that hovers never write.
+
+The browser half (the JS really sends these events, and a hover right after a lasso does not
+lose them) is tested in JupyterLab by ``test_jupyterlab.py``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from smallbert_viz.widgets._base import figure_widget
+from smallbert_viz.widgets._event_figure import STATIC, EventFigureWidget, plotly_esm
+
+from .events import EVIL, click, deselect, select
+
+
+def _scatter() -> EventFigureWidget:
+    fig = go.Figure(
+        [
+            go.Scatter(x=[0, 1, 2], y=[0, 1, 2], customdata=[0, 1, 2]),
+            go.Scatter(x=[3, 4], y=[3, 4], customdata=[3, 4]),
+        ]
+    )
+    return figure_widget(fig)
+
+
+@pytest.fixture
+def explorer():
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts = [f"sentence {i}" for i in range(11)] + [EVIL]
+    labels = ["a", "b", "c"] * 4
+    emb = np.random.default_rng(0).normal(size=(12, 16)).astype(np.float32)
+    return ProjectionExplorer(
+        texts, labels=labels, embeddings=emb, provenance="random", method="pca"
+    )
+
+
+def test_figure_widget_is_an_event_figure_widget_running_plotlys_front_end():
+    fw = _scatter()
+    assert isinstance(fw, EventFigureWidget) and isinstance(fw, go.FigureWidget)
+    # plotly's own bundle travels in a trait; ours is the module anywidget loads.
+    assert fw._plotly_esm == str(go.FigureWidget._esm) == plotly_esm()
+    assert "FigureModel" in fw._plotly_esm and len(fw._plotly_esm) > 1_000_000
+    ours = str(fw._esm)
+    assert ours == (STATIC / "event_figure.js").read_text(encoding="utf-8")
+    state = fw.get_state()
+    for trait in ("_plotly_esm", "_sbv_click", "_sbv_selection"):
+        assert trait in state, trait
+
+
+def test_the_js_sets_exactly_the_traits_python_listens_to():
+    js = (STATIC / "event_figure.js").read_text(encoding="utf-8")
+    sent = set(re.findall(r'"(_sbv_\w+)"', js))
+    synced = {name for name in EventFigureWidget.class_trait_names(sync=True) if "_sbv_" in name}
+    assert sent == synced == {"_sbv_click", "_sbv_selection"}
+    assert 'model.get("_plotly_esm")' in js
+    # Listeners go on after plotly's own (it announces them), on plotly.js's public events.
+    for event in (
+        "plotlywidget-after-render",
+        "plotly_selected",
+        "plotly_deselect",
+        "plotly_click",
+    ):
+        assert event in js, event
+
+
+def test_click_and_selection_callbacks_get_trace_and_point_numbers():
+    fw = _scatter()
+    clicks, selections = [], []
+    fw.on_point_click(lambda t, p: clicks.append((t, p)))
+    fw.on_points_selected(selections.append)
+    click(fw, 1, 0)
+    click(fw, 1, 0)  # the same point twice is two clicks
+    select(fw, [(0, 2), (1, 1)])
+    deselect(fw)
+    assert clicks == [(1, 0), (1, 0)]
+    assert selections == [[(0, 2), (1, 1)], []]
+
+
+def test_setting_a_callback_replaces_the_previous_one():
+    fw = _scatter()
+    first, second = [], []
+    fw.on_point_click(lambda t, p: first.append(p))
+    fw.on_point_click(lambda t, p: second.append(p))
+    click(fw, 0, 1)
+    assert first == [] and second == [1]
+    fw.on_point_click(None)
+    click(fw, 0, 2)
+    assert second == [1]
+
+
+def test_a_hover_on_plotlys_shared_trait_leaves_the_selection_alone(explorer):
+    fw = explorer.figure_widget
+    select(fw, [(0, 0), (0, 1)])
+    chosen = list(explorer.selected)
+    assert len(chosen) == 2
+    # What overwrote selections before: a hover on plotly's one points-callback trait.
+    fw._js2py_pointsCallback = {
+        "event_type": "plotly_hover",
+        "points": {"trace_indexes": [0], "point_indexes": [3], "xs": [0], "ys": [0]},
+        "device_state": None,
+    }
+    assert explorer.selected == chosen
+    assert f"selected: {len(chosen)}" in explorer.selection_count.value
+
+
+def test_points_of_traces_no_longer_drawn_are_ignored(explorer):
+    fw = explorer.figure_widget
+    n_traces = len(fw.data)
+    select(fw, [(0, 0), (n_traces + 3, 0), (0, 10_000)])
+    assert explorer.selected == [int(fw.data[0].customdata[0])]
+    click(fw, n_traces + 3, 0)
+    assert explorer.clicked is None
+    assert explorer.last_error is None
+
+
+@pytest.mark.parametrize("n_points", [50_000])
+def test_a_large_selection_is_one_event(n_points):
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts = [f"s{i}" for i in range(n_points - 1)] + [EVIL]
+    emb = np.random.default_rng(0).normal(size=(n_points, 8)).astype(np.float32)
+    ex = ProjectionExplorer(texts, embeddings=emb, provenance="random", method="pca")
+    fw = ex.figure_widget
+    select(fw, [(t, p) for t, tr in enumerate(fw.data) for p in range(len(tr.customdata))])
+    assert ex.selected == list(range(n_points))
+    assert "selected: 50,000" in ex.selection_count.value
+    assert "<img" not in ex.selection_table.value
