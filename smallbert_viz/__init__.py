@@ -29,6 +29,7 @@ _EXPORTS = {
     "cluster_labels": "smallbert_viz.analysis",
     "nearest_neighbors": "smallbert_viz.analysis",
     "query_neighbors": "smallbert_viz.analysis",
+    "most_similar_pair": "smallbert_viz.analysis",
     "token_contributions": "smallbert_viz.analysis",
     # figures
     "similarity_heatmap": "smallbert_viz.figures",

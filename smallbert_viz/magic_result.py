@@ -16,6 +16,7 @@ from .provenance import ModelInfo, Provenance
 if TYPE_CHECKING:
     from .analysis import Projection, SimilarityMatrix
     from .models.model import BertModel
+    from .widgets.explorer import Explorer
 
 #: The summary table shows at most this many sentences.
 REPR_MAX_ROWS = 10
@@ -138,6 +139,25 @@ class EmbedResult:
         from .analysis import similarity_matrix
 
         return similarity_matrix(self.embeddings, metric=metric)
+
+    def explore(self, **kwargs: Any) -> Explorer:
+        """The linked explorers (projection, similarity, attention) on these sentences.
+
+        Reuses ``embeddings`` (nothing is embedded again) with the same model, pooling and
+        normalisation; ``kwargs`` go to :class:`smallbert_viz.widgets.Explorer`, e.g.
+        ``projection={"method": "umap"}``.
+        """
+        from .widgets import Explorer
+
+        return Explorer(
+            list(self.texts),
+            self.model,
+            None if self.labels is None else list(self.labels),
+            embeddings=self.embeddings,
+            pooling=self.pooling,
+            normalize=self.provenance.normalize,
+            **kwargs,
+        )
 
     def report(self, path: str | os.PathLike = "report.html", **kwargs: Any) -> Path:
         """Write the standalone HTML report of these texts with the same model and pooling.

@@ -465,6 +465,19 @@ def test_report_writes_a_file_with_the_same_texts(ip, opts, tmp_path):
     assert "pooling: mean" in res.describe()
 
 
+def test_explore_opens_the_linked_explorers_on_the_same_embeddings(ip, opts):
+    body = "a\tA cat sat on the mat.\na\tA dog lay on the rug.\nb\tStocks fell.\nb\tBonds rose.\n"
+    with capture_output():
+        res = ip.run_cell_magic("embed", f"--pooling mean --normalize {opts}", body)
+    ex = res.explore(projection={"method": "pca"})
+    view = ex.projection_view
+    assert view.texts == list(res.texts) and view.labels == list(res.labels)
+    np.testing.assert_array_equal(view.embeddings, res.embeddings)
+    assert view.pooling == "mean" and view.normalize
+    assert res.describe() in ex.provenance and "normalized: yes" in ex.provenance
+    assert ex.attention_view is not None
+
+
 def _report_heatmap(path):
     """(rows, decoded matrix) of a written report's similarity heatmap."""
     import json

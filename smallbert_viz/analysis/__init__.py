@@ -8,6 +8,7 @@ from smallbert_viz.analysis.clusters import cluster_labels
 from smallbert_viz.analysis.contributions import TokenContributions, token_contributions
 from smallbert_viz.analysis.neighbors import (
     Neighbors,
+    most_similar_pair,
     nearest_neighbors,
     neighbor_preservation,
     query_neighbors,
@@ -29,6 +30,7 @@ __all__ = [
     "cluster_labels",
     "cluster_order",
     "default_method",
+    "most_similar_pair",
     "nearest_neighbors",
     "neighbor_preservation",
     "project",

@@ -13,6 +13,7 @@ cores, about half of it in ``argpartition``; expect a few minutes for 100,000.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -220,3 +221,41 @@ def neighbor_preservation(
         h, lo = high[start : start + step], low[start : start + step]
         shared += int((h[:, :, None] == lo[:, None, :]).sum())
     return shared / (x.shape[0] * k)
+
+
+def most_similar_pair(neighbors: Neighbors, texts: Sequence[str]) -> tuple[int, int]:
+    """The most similar pair of sentences with different texts, from their neighbour lists.
+
+    Exact duplicates are the most similar pairs of any corpus and say nothing; this is the pair
+    a report shows first ("why are these two similar?").
+
+    Parameters
+    ----------
+    neighbors : Neighbors
+        Each sentence's neighbours, as :func:`nearest_neighbors` returns them (self excluded,
+        most similar first).
+    texts : sequence of str
+        The sentences, one per row of ``neighbors``.
+
+    Returns
+    -------
+    tuple of int
+        ``(i, j)`` with ``i < j``; ``(0, 1)`` when every listed neighbour duplicates its
+        sentence.
+    """
+    owner = "most_similar_pair"
+    if len(texts) != neighbors.indices.shape[0] or len(texts) < 2:
+        raise ValueError(
+            f"The 'texts' argument of {owner} needs one sentence per row of 'neighbors' "
+            f"({neighbors.indices.shape[0]}) and at least two. Got {len(texts)} instead."
+        )
+    best, best_score = None, -np.inf
+    for i, (row, scores) in enumerate(zip(neighbors.indices, neighbors.scores, strict=True)):
+        for j, score in zip(row, scores, strict=True):
+            if texts[int(j)] != texts[i]:
+                if score > best_score:
+                    best, best_score = (i, int(j)), float(score)
+                break  # sorted: the first different text is this row's best
+    if best is None:
+        return (0, 1)
+    return (min(best), max(best))

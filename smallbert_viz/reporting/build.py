@@ -251,27 +251,6 @@ def _summary(
     )
 
 
-def _best_pair(texts: list[str], indices: np.ndarray, scores: np.ndarray) -> tuple[int, int]:
-    """The most similar pair of different texts among each sentence's neighbours.
-
-    A neighbour analysis kept here for now (it belongs in ``smallbert_viz.analysis``, next to
-    ``nearest_neighbors``). ``indices`` / ``scores`` of shape (N, k) are each sentence's
-    neighbours sorted by decreasing score (as ``nearest_neighbors`` returns them); the result is
-    ``(i, j)`` with ``i < j``: the highest-scoring pair whose texts differ, or ``(0, 1)`` when
-    every listed neighbour is a duplicate of its sentence.
-    """
-    best, best_score = None, -np.inf
-    for i in range(indices.shape[0]):
-        for j, s in zip(indices[i], scores[i], strict=True):
-            if texts[int(j)] != texts[i]:
-                if s > best_score:
-                    best, best_score = (i, int(j)), float(s)
-                break  # neighbours are sorted: the first different text is this row's best
-    if best is None:  # every neighbour list is all duplicates
-        return (0, 1)
-    return (min(best), max(best))
-
-
 def _versions() -> str:
     parts = []
     for dist in LIBRARIES:
@@ -317,6 +296,7 @@ def build_content(
     from smallbert_viz.analysis import (
         cluster_order,
         default_method,
+        most_similar_pair,
         nearest_neighbors,
         project,
         similarity_matrix,
@@ -414,7 +394,7 @@ def build_content(
     if pair is not None:
         pi, pj = pair_idx
     else:
-        pi, pj = _best_pair(texts, nb.indices, nb.scores)
+        pi, pj = most_similar_pair(nb, texts)
     tv = token_vectors(model, [texts[pi], texts[pj]], max_length=max_length)
     contrib = token_contributions(tv[0].vectors, tv[1].vectors, metric="cosine")
     pair_score = float(similarity_matrix(emb[[pi, pj]], metric="cosine").matrix[0, 1])

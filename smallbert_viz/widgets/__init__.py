@@ -12,6 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "AttentionExplorer": "smallbert_viz.widgets.attention",
+    "EventFigureWidget": "smallbert_viz.widgets._event_figure",
     "Explorer": "smallbert_viz.widgets.explorer",
     "ProjectionExplorer": "smallbert_viz.widgets.projection",
     "SimilarityExplorer": "smallbert_viz.widgets.similarity",

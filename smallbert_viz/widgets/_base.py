@@ -146,6 +146,7 @@ class ExplorerBase(widgets.VBox):
         self.embeddings = corpus.embeddings
         self.model = model
         self.pooling = corpus.pooling
+        self.normalize = corpus.normalize
         self._prov = corpus.provenance
 
     def _report_error(self, exc: BaseException, where: str) -> None:

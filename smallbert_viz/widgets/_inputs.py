@@ -23,6 +23,7 @@ class Corpus:
     embeddings : ndarray of shape (N, H), float32
     pooling : str or None (None when embeddings were passed in without a model)
     provenance : str, one line naming the model and pooling
+    normalize : bool, whether the embeddings are (and queries must be) unit length
     """
 
     texts: list[str]
@@ -30,6 +31,7 @@ class Corpus:
     embeddings: np.ndarray
     pooling: str | None
     provenance: str
+    normalize: bool = False
 
 
 def check_texts(texts: Any, owner: str) -> list[str]:
@@ -72,9 +74,19 @@ def resolve_corpus(
     pooling: str | None,
     provenance: str | None,
     owner: str,
+    normalize: bool = False,
 ) -> Corpus:
-    """Embed ``texts`` with ``model`` or check ``embeddings``; name the provenance either way."""
+    """Embed ``texts`` with ``model`` or check ``embeddings``; name the provenance either way.
+
+    Embeddings passed in with a model but without ``provenance`` are claimed to be
+    ``model.embed(texts, pooling=pooling, normalize=normalize)``: the first rows are checked
+    against that, so the provenance shown is never a guess.
+    """
     texts = check_texts(texts, owner)
+    if not isinstance(normalize, bool):
+        raise TypeError(
+            f"The 'normalize' parameter of {owner} must be True or False. Got {normalize!r}."
+        )
     n = len(texts)
     labels = check_labels(labels, n, owner)
     if pooling is not None:
@@ -92,8 +104,8 @@ def resolve_corpus(
                 "provenance='<how they were made>'."
             )
         pooling = pooling or model.default_pooling
-        emb = np.asarray(model.embed(texts, pooling=pooling), dtype=np.float32)
-        prov = provenance or model.provenance(pooling).describe()
+        emb = np.asarray(model.embed(texts, pooling=pooling, normalize=normalize), np.float32)
+        prov = provenance or model.provenance(pooling, normalize=normalize).describe()
     else:
         emb = np.asarray(embeddings)
         if emb.ndim != 2 or emb.shape[0] != n or emb.shape[1] == 0:
@@ -113,7 +125,7 @@ def resolve_corpus(
             raise ValueError(
                 f"{owner} got precomputed embeddings and a model but no pooling: pass "
                 f"pooling= (one of {', '.join(POOLINGS)}) that produced these embeddings "
-                "(un-normalized, as model.embed returns them), so queries are embedded the "
+                "(and normalize=True if they are unit length), so queries are embedded the "
                 "same way; or drop model= and name them with provenance='<model, pooling, ...>'."
             )
         if provenance is None:
@@ -123,7 +135,38 @@ def resolve_corpus(
                     "provenance='<model, pooling, ...>' (e.g. "
                     "model.provenance('mean').describe()), or pass model= and pooling=."
                 )
-            prov = model.provenance(pooling).describe() + " | embeddings passed in"
+            _check_made_by(emb, texts, model, pooling, normalize, owner)
+            prov = model.provenance(pooling, normalize=normalize).describe()
+            prov += " | embeddings passed in"
         else:
             prov = provenance
-    return Corpus(texts, labels, emb, pooling, prov)
+    return Corpus(texts, labels, emb, pooling, prov, normalize)
+
+
+#: Rows of passed-in embeddings compared with the model's own output.
+CHECKED_ROWS = 2
+
+
+def _check_made_by(
+    emb: np.ndarray, texts: list[str], model: BertModel, pooling: str, normalize: bool, owner: str
+) -> None:
+    """Raise unless the first rows of ``emb`` are what ``model`` makes of their texts."""
+    k = min(CHECKED_ROWS, len(texts))
+    ref = np.asarray(model.embed(texts[:k], pooling=pooling, normalize=normalize), np.float32)
+    got = emb[:k]
+    if got.shape[1] != ref.shape[1]:
+        raise ValueError(
+            f"The 'embeddings' of {owner} have {got.shape[1]} features; {model.info.name} makes "
+            f"{ref.shape[1]}. They come from another model: pass provenance='<the model, "
+            "pooling, ...>' to name it, or embeddings made by this model."
+        )
+    norms = np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1)
+    cosine = (got * ref).sum(axis=1) / np.maximum(norms, 1e-12)
+    ratio = np.linalg.norm(got, axis=1) / np.maximum(np.linalg.norm(ref, axis=1), 1e-12)
+    if cosine.min() < 0.999 or np.abs(ratio - 1).max() > 0.01:
+        raise ValueError(
+            f"The 'embeddings' of {owner} are not model.embed(texts, pooling={pooling!r}, "
+            f"normalize={normalize}) of {model.info.name}: row 0 has cosine {cosine[0]:.4f} "
+            f"and length ratio {ratio[0]:.3f} to it. Pass the pooling and normalize that made "
+            "them, or provenance='<the model, pooling, ...>' to name them yourself."
+        )

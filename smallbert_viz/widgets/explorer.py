@@ -35,6 +35,9 @@ class Explorer(ExplorerBase):
     embeddings : array of shape (N, H), optional
         Precomputed embeddings; with ``model``, ``pooling`` must say how they were made.
     pooling : {"cls", "pooled", "mean"}, optional
+    normalize : bool
+        Unit-length embeddings (as ``model.embed(..., normalize=True)``); queries are embedded
+        the same way. Matters for the dot and euclidean metrics.
     provenance : str, optional
     similarity : dict, optional
         Keyword arguments of :class:`SimilarityExplorer` (``metric``, ``order``, ``threshold``).
@@ -56,6 +59,7 @@ class Explorer(ExplorerBase):
         *,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
+        normalize: bool = False,
         provenance: str | None = None,
         similarity: dict[str, Any] | None = None,
         projection: dict[str, Any] | None = None,
@@ -69,11 +73,13 @@ class Explorer(ExplorerBase):
             embeddings=embeddings,
             pooling=pooling,
             provenance=provenance,
+            normalize=normalize,
             owner="Explorer",
         )
         shared = {
             "embeddings": corpus.embeddings,
             "pooling": corpus.pooling,
+            "normalize": corpus.normalize,
             "provenance": corpus.provenance,
         }
         self.texts = corpus.texts

@@ -51,6 +51,9 @@ class ProjectionExplorer(ExplorerBase):
         Precomputed embeddings. With ``model``, also pass the ``pooling`` that made them
         (queries embed new text that way); without a model, ``provenance``.
     pooling : {"cls", "pooled", "mean"}, optional
+    normalize : bool
+        Unit-length embeddings (as ``model.embed(..., normalize=True)``); queries are embedded
+        the same way. Matters for the dot and euclidean metrics.
     method : {"umap", "pca"}, optional
         Default :func:`smallbert_viz.analysis.default_method` (PCA below 10 sentences). UMAP
         needs at least 4 sentences; with fewer, PCA is shown and the status says why.
@@ -86,6 +89,7 @@ class ProjectionExplorer(ExplorerBase):
         *,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
+        normalize: bool = False,
         method: str | None = None,
         n_neighbors: int = 15,
         min_dist: float = 0.1,
@@ -116,6 +120,7 @@ class ProjectionExplorer(ExplorerBase):
             embeddings=embeddings,
             pooling=pooling,
             provenance=provenance,
+            normalize=normalize,
         )
         n = len(self.texts)
         self.k = min(DEFAULT_K, n) if k is None else check_int("k", k, owner, low=1, high=n)
@@ -479,7 +484,9 @@ class ProjectionExplorer(ExplorerBase):
         if self.model is None:
             raise ValueError(f"{owner} needs a model to embed the query: pass model= .")
         k = self.k if k is None else check_int("k", k, owner, low=1, high=len(self.texts))
-        vector = np.asarray(self.model.embed([text], pooling=self.pooling), dtype=np.float32)
+        vector = np.asarray(
+            self.model.embed([text], pooling=self.pooling, normalize=self.normalize), np.float32
+        )
         result = query_neighbors(vector, self.embeddings, k=k, metric=self.metric)
         with self._lock:
             self.query_result = result

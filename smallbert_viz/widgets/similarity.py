@@ -43,6 +43,9 @@ class SimilarityExplorer(ExplorerBase):
         (queries embed new text that way); without a model, ``provenance``.
     pooling : {"cls", "pooled", "mean"}, optional
         Pooling used to embed; default the model's own.
+    normalize : bool
+        Unit-length embeddings (as ``model.embed(..., normalize=True)``). Matters for the dot
+        and euclidean metrics.
     metric : {"cosine", "dot", "euclidean"}
         Initial metric ("euclidean" shows negative distances: larger is more similar).
     order : {"input", "clustered"}
@@ -72,6 +75,7 @@ class SimilarityExplorer(ExplorerBase):
         *,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
+        normalize: bool = False,
         metric: str = "cosine",
         order: str = "input",
         threshold: float | None = None,
@@ -91,6 +95,7 @@ class SimilarityExplorer(ExplorerBase):
             embeddings=embeddings,
             pooling=pooling,
             provenance=provenance,
+            normalize=normalize,
         )
         self._matrices: dict[str, SimilarityMatrix] = {}
         self._orders: dict[str, np.ndarray] = {}
@@ -125,7 +130,7 @@ class SimilarityExplorer(ExplorerBase):
         self.pair_html = widgets.HTML(
             "<i>Click a cell to see which token pairs make that similarity.</i>"
         )
-        self.pair_box = widgets.VBox([self.pair_html])
+        self.pair_box = widgets.VBox([self.pair_html], layout=widgets.Layout(overflow="auto"))
 
         self._fw = figure_widget(self._build_figure())
         self._wire()
@@ -146,7 +151,8 @@ class SimilarityExplorer(ExplorerBase):
             ],
             layout=widgets.Layout(flex_flow="row wrap"),
         )
-        self.plot_box = widgets.Box([self._fw])
+        # Wide heatmaps scroll instead of losing their right edge (colour bar) to the cell.
+        self.plot_box = widgets.Box([self._fw], layout=widgets.Layout(overflow="auto"))
         self.children = [
             controls,
             self.provenance_html,

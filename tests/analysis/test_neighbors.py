@@ -6,6 +6,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from smallbert_viz.analysis import (
     Neighbors,
+    most_similar_pair,
     nearest_neighbors,
     neighbor_preservation,
     query_neighbors,
@@ -132,3 +133,27 @@ def test_nan_and_zero_rows_are_reported(x):
     with pytest.raises(ValueError, match=r"all-zero rows \(9\)"):
         nearest_neighbors(zero)
     assert nearest_neighbors(zero, metric="euclidean").indices.shape == (203, 10)
+
+
+def test_most_similar_pair_skips_duplicates_and_matches_brute_force(x):
+    texts = [f"t{i}" for i in range(len(x))]
+    # Rows 5 and 9 are the same text with the same vector: the best pair must not be them.
+    x = x.copy()
+    x[9] = x[5]
+    texts[9] = texts[5]
+    nb = nearest_neighbors(x, k=4, metric="cosine")
+    got = most_similar_pair(nb, texts)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sim = unit @ unit.T
+    same = np.array([[a == b for b in texts] for a in texts])
+    sim[same] = -np.inf
+    i, j = np.unravel_index(np.argmax(sim), sim.shape)
+    assert got == (min(i, j), max(i, j))
+
+
+def test_most_similar_pair_of_only_duplicates_and_bad_input():
+    x = np.ones((3, 4), dtype=np.float32)
+    nb = nearest_neighbors(x, k=2)
+    assert most_similar_pair(nb, ["a", "a", "a"]) == (0, 1)
+    with pytest.raises(ValueError, match="one sentence per row"):
+        most_similar_pair(nb, ["a", "b"])

@@ -188,6 +188,16 @@ def test_similarity_cell_click_opens_contributions(lab, artifacts_dir):
     page, errors = lab
     page.wait_for_selector(".smallbert-viz-similarity .js-plotly-plot .main-svg")
     assert _plots(page, "smallbert-viz-similarity") == 1
+    # A heatmap wider than the cell scrolls instead of losing its colour bar.
+    fits_or_scrolls = page.evaluate(
+        """() => {
+          const gd = document.querySelector('.smallbert-viz-similarity .js-plotly-plot');
+          const box = gd.parentElement;
+          return gd.scrollWidth <= box.clientWidth
+            || ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+        }"""
+    )
+    assert fits_or_scrolls
     drag = page.locator(".smallbert-viz-similarity .js-plotly-plot .nsewdrag").first
     drag.scroll_into_view_if_needed()
     box = drag.bounding_box()
@@ -260,7 +270,7 @@ def test_attention_view_switch(lab, artifacts_dir):
     widget.get_by_role("button", name="single head").click()
     page.wait_for_function(
         "() => document.querySelector('.smallbert-viz-attention .js-plotly-plot .gtitle')"
-        ".textContent.includes('layer 0, head 0')",
+        "?.textContent.includes('layer 0, head 0')",
         timeout=30_000,
     )
     page.screenshot(path=str(artifacts_dir / "jupyterlab_attention.png"), full_page=True)
@@ -415,4 +425,23 @@ def test_click_survives_an_immediate_hover(lab, artifacts_dir):
         if rounds == 6:
             break
     assert rounds >= 4
+    assert not errors, errors
+
+
+def test_every_subtitle_sits_below_its_title(lab):
+    """JupyterLab renders widgets before they are in the page; plotly must still measure titles."""
+    page, errors = lab
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
+          const t = gd.querySelector('.gtitle'), s = gd.querySelector('.gtitle-subtitle');
+          if (!t || !s || !s.textContent) return [];
+          const a = t.getBoundingClientRect(), b = s.getBoundingClientRect();
+          return [[t.textContent, a.top, a.bottom, b.top]];
+        })"""
+    )
+    assert len(boxes) >= 4, boxes  # similarity, two projections, attention
+    for title, top, bottom, sub_top in boxes:
+        assert top < bottom <= sub_top + 1, (
+            f"{title!r}: title {top}-{bottom}, subtitle at {sub_top}"
+        )
     assert not errors, errors

@@ -371,3 +371,49 @@ def test_precomputed_embeddings_with_a_model_need_their_pooling(
     x = mean_embeddings.astype(np.float64)
     cos = x @ vector / (np.linalg.norm(x, axis=1) * np.linalg.norm(vector))
     assert ex.query(q).indices[0].tolist() == np.argsort(-cos, kind="stable")[:3].tolist()
+
+
+def test_precomputed_embeddings_are_checked_against_the_model_they_claim(
+    standin_model, corpus40, mean_embeddings
+):
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts = corpus40[0]
+    kw = {"method": "pca", "k": 3}
+    # Mean-pooled vectors claimed to be cls: refused, with the numbers and the fix.
+    with pytest.raises(ValueError, match=r"not model.embed\(texts, pooling='cls'.*cosine"):
+        ProjectionExplorer(texts, standin_model, embeddings=mean_embeddings, pooling="cls", **kw)
+    # Unit-length vectors must say so; then queries are unit length too.
+    unit = mean_embeddings / np.linalg.norm(mean_embeddings, axis=1, keepdims=True)
+    with pytest.raises(ValueError, match="length ratio"):
+        ProjectionExplorer(texts, standin_model, embeddings=unit, pooling="mean", **kw)
+    ex = ProjectionExplorer(
+        texts, standin_model, embeddings=unit, pooling="mean", normalize=True, metric="dot", **kw
+    )
+    assert ex.normalize and "normalized: yes" in ex.provenance
+    q = "Heavy snow closed the mountain pass."
+    vector = np.asarray(standin_model.embed([q], pooling="mean", normalize=True), np.float64)[0]
+    expected = np.argsort(-(unit.astype(np.float64) @ vector), kind="stable")[:3]
+    assert ex.query(q).indices[0].tolist() == expected.tolist()
+    # Vectors of another width come from another model.
+    with pytest.raises(ValueError, match="another model"):
+        ProjectionExplorer(texts, standin_model, embeddings=unit[:, :64], pooling="mean", **kw)
+    # Named by the user: trusted as named, not checked.
+    named = ProjectionExplorer(
+        texts, standin_model, embeddings=unit[:, :64], pooling="mean", provenance="mine", **kw
+    )
+    assert named.provenance.startswith("mine")
+    with pytest.raises(TypeError, match="normalize"):
+        ProjectionExplorer(texts, embeddings=unit, provenance="p", normalize="yes", **kw)
+
+
+def test_explorer_embeds_normalized_once_for_both_views(standin_model, corpus40):
+    from smallbert_viz.widgets import Explorer
+
+    texts = corpus40[0][:12]
+    ex = Explorer(texts, standin_model, pooling="mean", normalize=True)
+    norms = np.linalg.norm(ex.projection_view.embeddings, axis=1)
+    assert np.allclose(norms, 1, atol=1e-5)
+    assert ex.similarity_view.embeddings is ex.projection_view.embeddings
+    assert ex.projection_view.normalize and ex.similarity_view.normalize
+    assert "normalized: yes" in ex.provenance

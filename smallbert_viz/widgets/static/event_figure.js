@@ -72,8 +72,22 @@ export default () => {
         listen(el, model);
       };
       document.addEventListener("plotlywidget-after-render", rendered);
-      const cleanup = inner.render({ model, el });
+      let cleanup = null;
+      let frame = null;
+      const start = performance.now();
+      // JupyterLab calls render before el is in the page. plotly measures the title there
+      // (height 0) and draws the subtitle on top of it, so wait until el is laid out.
+      const draw = () => {
+        frame = null;
+        if (el.getClientRects().length === 0 && performance.now() - start < 5000) {
+          frame = requestAnimationFrame(draw);
+          return;
+        }
+        cleanup = inner.render({ model, el });
+      };
+      draw();
       return () => {
+        if (frame !== null) cancelAnimationFrame(frame);
         document.removeEventListener("plotlywidget-after-render", rendered);
         if (typeof cleanup === "function") cleanup();
       };
