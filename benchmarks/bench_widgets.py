@@ -91,6 +91,44 @@ def _select_all(fw) -> None:
     fw._sbv_selection = {"id": "bench", "traces": trace_indexes, "points": point_indexes}
 
 
+def _message(fw) -> tuple[float, float, float]:
+    """Seconds to encode ``fw``'s trace data as the kernel sends it; MB of JSON; MB binary."""
+    import json
+
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    start = time.perf_counter()
+    state, _paths, buffers = _remove_buffers(fw.get_state(["_widget_data"]))
+    text = json.dumps(state)
+    seconds = time.perf_counter() - start
+    return seconds, len(text) / 1e6, sum(b.nbytes for b in buffers) / 1e6
+
+
+def bench_heatmap_message(n: int) -> None:
+    """plotly's FigureWidget vs ours: what an N x N heatmap costs to send to the browser."""
+    import plotly.graph_objects as go
+
+    from smallbert_viz.analysis import similarity_matrix
+    from smallbert_viz.figures import similarity_heatmap
+    from smallbert_viz.widgets import EventFigureWidget
+
+    x, texts, labels = _data(n)
+    fig = similarity_heatmap(similarity_matrix(x).matrix, texts, labels=labels)
+    print(f"Heatmap message to the browser, N={n:,} (encode = get_state + buffers + JSON)")
+    results = {}
+    for name, cls in (
+        ("baseline: plotly go.FigureWidget", go.FigureWidget),
+        ("EventFigureWidget", EventFigureWidget),
+    ):
+        seconds, json_mb, binary_mb = _message(cls(fig))
+        results[name] = seconds
+        print(
+            f"  {name:<40s} encode {seconds:6.3f} s; JSON {json_mb:6.1f} MB; binary {binary_mb:5.1f} MB"
+        )
+    base, ours = results.values()
+    print(f"  encode: {base / ours:.1f}x faster")
+
+
 def bench_projection(n: int, umap_n: int) -> None:
     from smallbert_viz.analysis import project
     from smallbert_viz.figures import projection_scatter
@@ -154,6 +192,7 @@ def main() -> None:
     ap.add_argument("--umap-n", type=int, default=5000, help="0 skips the UMAP timing")
     args = ap.parse_args()
     bench_similarity(args.sim_n)
+    bench_heatmap_message(args.sim_n)
     bench_projection(args.proj_n, args.umap_n)
 
 

@@ -427,9 +427,15 @@ class ProjectionExplorer(ExplorerBase):
         custom = data[trace].customdata
         return int(custom[point]) if 0 <= point < len(custom) else None
 
-    def _on_selection(self, points: list[tuple[int, int]]) -> None:
-        rows = {self._row(t, p) for t, p in points}
-        rows.discard(None)
+    def _on_selection(self, points: dict[int, np.ndarray]) -> None:
+        data = self._fw.data
+        rows: set[int] = set()
+        for trace, inds in points.items():
+            if not 0 <= trace < len(data) or data[trace].customdata is None:
+                continue  # a trace no longer drawn
+            custom = np.asarray(data[trace].customdata)
+            inds = inds[(inds >= 0) & (inds < len(custom))]
+            rows.update(custom[inds].astype(np.int64).tolist())
         self.selected = sorted(rows)
         self._update_selection_ui()
 
