@@ -143,8 +143,8 @@ class EmbedResult:
     def explore(self, **kwargs: Any) -> Explorer:
         """The linked explorers (projection, similarity, attention) on these sentences.
 
-        Reuses ``embeddings`` (nothing is embedded again) with the same model, pooling and
-        normalisation; ``kwargs`` go to :class:`smallbert_viz.widgets.Explorer`, e.g.
+        Reuses ``embeddings`` (nothing is embedded again) with the same model, pooling,
+        normalisation and provenance line; ``kwargs`` go to :class:`smallbert_viz.widgets.Explorer`, e.g.
         ``projection={"method": "umap"}``.
         """
         from .widgets import Explorer
@@ -156,6 +156,7 @@ class EmbedResult:
             embeddings=self.embeddings,
             pooling=self.pooling,
             normalize=self.provenance.normalize,
+            provenance=self.describe(),
             **kwargs,
         )
 

@@ -103,6 +103,8 @@ def sync_figure(fw: go.FigureWidget, fig: go.Figure) -> bool:
     for key in set(fw.layout.to_plotly_json()) - set(new_layout) - {"template"}:
         fw.layout[key] = None
     fw.layout = fig.layout
+    if hasattr(fw, "mark_redrawn"):  # an EventFigureWidget: events on the old drawing are stale
+        fw.mark_redrawn()
     return True
 
 

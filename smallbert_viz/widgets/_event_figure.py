@@ -52,7 +52,12 @@ def _py_to_js(value: Any, widget_manager: Any) -> Any:
         return {k: _py_to_js(v, widget_manager) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_py_to_js(v, widget_manager) for v in value]
-    if isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype.name in TYPED_ARRAYS:
+    if (
+        isinstance(value, np.ndarray)
+        and value.ndim == 2
+        and value.dtype.name in TYPED_ARRAYS
+        and value.dtype.isnative  # typed arrays are little-endian here; ">f8" is not one
+    ):
         rows = np.ascontiguousarray(value)
         dtype = str(rows.dtype)
         return [{"buffer": memoryview(row), "dtype": dtype, "shape": row.shape} for row in rows]
@@ -72,8 +77,15 @@ class EventFigureWidget(go.FigureWidget):
 
     _esm = STATIC / "event_figure.js"
     _plotly_esm = traitlets.Unicode().tag(sync=True)
-    _sbv_click = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
-    _sbv_selection = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    # Events from the browser. echo_update=False: a 50,000-point selection is not sent back.
+    _sbv_click = traitlets.Dict(allow_none=True, default_value=None).tag(
+        sync=True, echo_update=False
+    )
+    _sbv_selection = traitlets.Dict(allow_none=True, default_value=None).tag(
+        sync=True, echo_update=False
+    )
+    # Which drawing of the traces is shown; every event says which one it was made on.
+    _sbv_draw = traitlets.Int(0).tag(sync=True)
     # Every trait that carries trace data to the front end, with the row-buffer serializer.
     _widget_data = traitlets.List().tag(sync=True, **_ROWS)
     _py2js_addTraces = traitlets.Dict(allow_none=True).tag(sync=True, **_ROWS)
@@ -81,10 +93,19 @@ class EventFigureWidget(go.FigureWidget):
     _py2js_update = traitlets.Dict(allow_none=True).tag(sync=True, **_ROWS)
     _py2js_animate = traitlets.Dict(allow_none=True).tag(sync=True, **_ROWS)
 
+    # Declared on the class: plotly's figures refuse new public attributes on instances.
+    #: Called with (exception, where) for an event that could not be handled; None raises.
+    error_handler: Callable[[BaseException, str], Any] | None = None
+    #: Events dropped because they were made on a drawing that has since been replaced.
+    stale_events: int = 0
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._click_callback: ClickCallback | None = None
         self._selection_callback: SelectionCallback | None = None
+        self._stale_callback: Callable[[str], Any] | None = None
         super().__init__(*args, **kwargs)
+        self.error_handler = None
+        self.stale_events = 0
 
     @traitlets.default("_plotly_esm")
     def _default_plotly_esm(self) -> str:
@@ -98,16 +119,46 @@ class EventFigureWidget(go.FigureWidget):
         """Call ``callback(points)`` for each box/lasso selection and each deselection."""
         self._selection_callback = callback
 
+    def on_stale_event(self, callback: Callable[[str], Any] | None) -> None:
+        """Call ``callback(kind)`` ("click" or "selection") when an event is dropped as stale."""
+        self._stale_callback = callback
+
+    def mark_redrawn(self) -> None:
+        """Say that the traces were changed in place.
+
+        Point numbers of clicks and selections made on the previous drawing would now name other
+        sentences; such events are dropped (and reported to :meth:`on_stale_event`).
+        """
+        self._sbv_draw += 1
+
+    def _handle(self, kind: str, event: dict | None, deliver: Callable[[dict], Any]) -> None:
+        if not event:
+            return
+        try:
+            if event.get("draw", self._sbv_draw) != self._sbv_draw:
+                self.stale_events += 1
+                if self._stale_callback is not None:
+                    self._stale_callback(kind)
+                return
+            deliver(event)
+        except Exception as exc:
+            if self.error_handler is None:
+                raise
+            self.error_handler(exc, f"{kind} event")
+
     @traitlets.observe("_sbv_click")
     def _dispatch_click(self, change: dict) -> None:
-        event = change["new"]
-        if event and self._click_callback is not None:
-            self._click_callback(int(event["trace"]), event["point"])
+        def deliver(event: dict) -> None:
+            if self._click_callback is not None:
+                self._click_callback(int(event["trace"]), event["point"])
+
+        self._handle("click", change["new"], deliver)
 
     @traitlets.observe("_sbv_selection")
     def _dispatch_selection(self, change: dict) -> None:
-        event = change["new"]
-        if event and self._selection_callback is not None:
+        def deliver(event: dict) -> None:
+            if self._selection_callback is None:
+                return
             traces = np.asarray(event.get("traces", []), dtype=np.int64)
             points = np.asarray(event.get("points", []), dtype=np.int64)
             if traces.shape != points.shape:
@@ -116,3 +167,5 @@ class EventFigureWidget(go.FigureWidget):
                     f"{traces.size} traces and {points.size} points."
                 )
             self._selection_callback({int(t): points[traces == t] for t in np.unique(traces)})
+
+        self._handle("selection", change["new"], deliver)

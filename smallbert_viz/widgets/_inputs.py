@@ -163,10 +163,12 @@ def _check_made_by(
     norms = np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1)
     cosine = (got * ref).sum(axis=1) / np.maximum(norms, 1e-12)
     ratio = np.linalg.norm(got, axis=1) / np.maximum(np.linalg.norm(ref, axis=1), 1e-12)
-    if cosine.min() < 0.999 or np.abs(ratio - 1).max() > 0.01:
+    bad = (cosine < 0.999) | (np.abs(ratio - 1) > 0.01)
+    if bad.any():
+        i = int(np.argmax(bad))
         raise ValueError(
             f"The 'embeddings' of {owner} are not model.embed(texts, pooling={pooling!r}, "
-            f"normalize={normalize}) of {model.info.name}: row 0 has cosine {cosine[0]:.4f} "
-            f"and length ratio {ratio[0]:.3f} to it. Pass the pooling and normalize that made "
+            f"normalize={normalize}) of {model.info.name}: row {i} has cosine {cosine[i]:.4f} "
+            f"and length ratio {ratio[i]:.3f} to it. Pass the pooling and normalize that made "
             "them, or provenance='<the model, pooling, ...>' to name them yourself."
         )

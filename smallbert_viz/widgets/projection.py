@@ -53,7 +53,7 @@ class ProjectionExplorer(ExplorerBase):
     pooling : {"cls", "pooled", "mean"}, optional
     normalize : bool
         Unit-length embeddings (as ``model.embed(..., normalize=True)``); queries are embedded
-        the same way. Matters for the dot and euclidean metrics.
+        the same way. Changes the layout and the dot and euclidean neighbours.
     method : {"umap", "pca"}, optional
         Default :func:`smallbert_viz.analysis.default_method` (PCA below 10 sentences). UMAP
         needs at least 4 sentences; with fewer, PCA is shown and the status says why.
@@ -134,6 +134,7 @@ class ProjectionExplorer(ExplorerBase):
         self.highlighted = np.zeros(0, dtype=np.int64)
         self.query_result: Neighbors | None = None
         self.clicked: int | None = None
+        self._stale_note = ""
         self._point_callbacks: list[Callable[[int], Any]] = []
         self._ready = threading.Event()
         self._generation = 0
@@ -387,8 +388,12 @@ class ProjectionExplorer(ExplorerBase):
 
     def _wire(self) -> None:
         # Reliable events of their own (see _event_figure): a hover cannot overwrite them.
-        self._fw.on_points_selected(self._guard(self._on_selection, "selection"))
-        self._fw.on_point_click(self._guard(self._on_click, "click"))
+        # Bound to this figure widget: a late event of a replaced one is ignored.
+        fw = self._fw
+        fw.on_points_selected(self._guard(lambda pts: self._on_selection(fw, pts), "selection"))
+        fw.on_point_click(self._guard(lambda t, p: self._on_click(fw, t, p), "click"))
+        fw.on_stale_event(self._guard(self._on_stale, "stale event"))
+        fw.error_handler = self._report_error
 
     def _set_status(self, markup: str) -> None:
         with self._lock:
@@ -419,24 +424,34 @@ class ProjectionExplorer(ExplorerBase):
 
     # -- selection and clicks ----------------------------------------------------------------
 
-    def _row(self, trace: int, point: int) -> int | None:
-        """The sentence behind point ``point`` of trace ``trace``; None if no longer drawn."""
-        data = self._fw.data
-        if not 0 <= trace < len(data) or data[trace].customdata is None:
-            return None
-        custom = data[trace].customdata
-        return int(custom[point]) if 0 <= point < len(custom) else None
+    def _rows(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> list[int] | None:
+        """Sentences behind ``{trace: point numbers}`` of ``fw``; None if ``fw`` is gone."""
+        with self._lock:  # the UMAP worker redraws under this lock
+            if fw is not self._fw:
+                return None
+            data = fw.data
+            rows: set[int] = set()
+            for trace, inds in points.items():
+                if not 0 <= trace < len(data) or data[trace].customdata is None:
+                    continue
+                custom = np.asarray(data[trace].customdata)
+                inds = inds[(inds >= 0) & (inds < len(custom))]
+                rows.update(custom[inds].astype(np.int64).tolist())
+            return sorted(rows)
 
-    def _on_selection(self, points: dict[int, np.ndarray]) -> None:
-        data = self._fw.data
-        rows: set[int] = set()
-        for trace, inds in points.items():
-            if not 0 <= trace < len(data) or data[trace].customdata is None:
-                continue  # a trace no longer drawn
-            custom = np.asarray(data[trace].customdata)
-            inds = inds[(inds >= 0) & (inds < len(custom))]
-            rows.update(custom[inds].astype(np.int64).tolist())
-        self.selected = sorted(rows)
+    def _on_selection(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> None:
+        rows = self._rows(fw, points)
+        if rows is None:
+            return
+        self._stale_note = ""
+        self.selected = rows
+        self._update_selection_ui()
+
+    def _on_stale(self, kind: str) -> None:
+        self._stale_note = (
+            f" <b>A {kind} made before the plot was redrawn was ignored: its points have "
+            "moved. Select again.</b>"
+        )
         self._update_selection_ui()
 
     def clear_selection(self) -> None:
@@ -448,7 +463,7 @@ class ProjectionExplorer(ExplorerBase):
         n = len(self.selected)
         self.selection_count.value = (
             f"<b>selected: {n:,}</b> <span style='font-size:11px;color:#555'>(box/lasso on the "
-            "plot; double-click it to clear)</span>"
+            f"plot; double-click it to clear)</span>{self._stale_note}"
         )
         if not n:
             self.selection_table.value = ""
@@ -460,11 +475,11 @@ class ProjectionExplorer(ExplorerBase):
         ]
         self.selection_table.value = html_table(header, rows, total=n)
 
-    def _on_click(self, trace: int, point: Any) -> None:
-        row = self._row(trace, int(point))
-        if row is None:
+    def _on_click(self, fw: go.FigureWidget, trace: int, point: Any) -> None:
+        rows = self._rows(fw, {trace: np.array([int(point)])})
+        if not rows:
             return
-        self.clicked = row
+        self.clicked = rows[0]
         for callback in self._point_callbacks:
             callback(self.clicked)
 

@@ -212,7 +212,9 @@ class SimilarityExplorer(ExplorerBase):
         )
 
     def _wire(self) -> None:
-        self._fw.on_point_click(self._guard(self._on_click, "SimilarityExplorer click"))
+        fw = self._fw
+        fw.on_point_click(self._guard(lambda t, p: self._on_click(fw, p), "click"))
+        fw.error_handler = self._report_error
 
     def _set_threshold_range(self, sim: SimilarityMatrix, value: float | None) -> None:
         off = sim.matrix[~np.eye(sim.size, dtype=bool)] if sim.size > 1 else sim.matrix.ravel()
@@ -291,9 +293,12 @@ class SimilarityExplorer(ExplorerBase):
         """Call ``callback(i, j)`` (input row indices) whenever a pair is chosen."""
         self._pair_callbacks.append(callback)
 
-    def _on_click(self, trace: int, point: Any) -> None:
+    def _on_click(self, fw: go.FigureWidget, point: Any) -> None:
         row, col = point  # a heatmap cell: [row, col] of the displayed (ordered) matrix
-        order = self.order
+        with self._lock:
+            if fw is not self._fw:
+                return
+            order = self.order  # the drawing clicked on (stale clicks never get here)
         self.select_pair(int(order[int(row)]), int(order[int(col)]))
 
     def select_pair(self, i: int, j: int) -> None:
@@ -337,14 +342,17 @@ class SimilarityExplorer(ExplorerBase):
         from smallbert_viz.figures import contribution_heatmap
 
         a, b = self._vectors(i), self._vectors(j)
-        # Contributions exist for cosine and dot; a euclidean view explains the cosine score.
-        cmetric = metric if metric in ("cosine", "dot") else "cosine"
+        # Contributions exist for cosine and dot; a euclidean view explains the cosine score,
+        # and for unit-length embeddings the dot product is the cosine.
+        cmetric = "dot" if metric == "dot" and not self.normalize else "cosine"
         self.contributions = token_contributions(a.vectors, b.vectors, metric=cmetric)
         title = f"Token contributions, #{i} (rows) \u00d7 #{j} (columns)"
         if self.pooling != "mean":
             title += f" \u2014 mean-pooling decomposition (heatmap: {self.pooling} pooling)"
         if metric == "euclidean":
             title += " \u2014 cosine shown"
+        elif metric == "dot" and self.normalize:
+            title += " \u2014 cosine, the dot product of these unit-length embeddings"
         return contribution_heatmap(
             self.contributions.matrix,
             list(a.tokens),

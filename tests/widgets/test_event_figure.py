@@ -15,7 +15,7 @@ import pytest
 from smallbert_viz.widgets._base import figure_widget
 from smallbert_viz.widgets._event_figure import STATIC, EventFigureWidget, plotly_esm
 
-from .events import EVIL, click, deselect, select
+from .events import EVIL, click, deselect, error_text, select
 
 
 def _scatter() -> EventFigureWidget:
@@ -55,9 +55,10 @@ def test_figure_widget_is_an_event_figure_widget_running_plotlys_front_end():
 
 def test_the_js_sets_exactly_the_traits_python_listens_to():
     js = (STATIC / "event_figure.js").read_text(encoding="utf-8")
-    sent = set(re.findall(r'"(_sbv_\w+)"', js))
+    named = set(re.findall(r'"(_sbv_\w+)"', js))
     synced = {name for name in EventFigureWidget.class_trait_names(sync=True) if "_sbv_" in name}
-    assert sent == synced == {"_sbv_click", "_sbv_selection"}
+    assert named == synced == {"_sbv_click", "_sbv_selection", "_sbv_draw"}
+    assert 'model.get("_sbv_draw")' in js  # read there, written only by Python
     assert 'model.get("_plotly_esm")' in js
     # Listeners go on after plotly's own (it announces them), on plotly.js's public events.
     for event in (
@@ -96,19 +97,50 @@ def test_setting_a_callback_replaces_the_previous_one():
     assert second == [1]
 
 
-def test_a_hover_on_plotlys_shared_trait_leaves_the_selection_alone(explorer):
+def test_events_made_on_a_previous_drawing_are_dropped_and_said(explorer):
     fw = explorer.figure_widget
-    select(fw, [(0, 0), (0, 1)])
-    chosen = list(explorer.selected)
-    assert len(chosen) == 2
-    # What overwrote selections before: a hover on plotly's one points-callback trait.
-    fw._js2py_pointsCallback = {
-        "event_type": "plotly_hover",
-        "points": {"trace_indexes": [0], "point_indexes": [3], "xs": [0], "ys": [0]},
-        "device_state": None,
-    }
-    assert explorer.selected == chosen
-    assert f"selected: {len(chosen)}" in explorer.selection_count.value
+    select(fw, [(0, 0)])
+    first = list(explorer.selected)
+    # A redraw in place (e.g. UMAP replacing PCA): old point numbers may name other sentences.
+    before = fw._sbv_draw
+    explorer.refresh()
+    now = fw._sbv_draw
+    assert explorer.figure_widget is fw and now == before + 1
+    fw._sbv_selection = {"id": "late", "draw": before, "traces": [0], "points": [1]}
+    assert explorer.selected == first and fw.stale_events == 1
+    assert "ignored" in explorer.selection_count.value
+    fw._sbv_click = {"id": "late-click", "draw": before, "trace": 0, "point": 3}
+    assert explorer.clicked is None and fw.stale_events == 2
+    # An event on the current drawing is taken, and the note goes away.
+    fw._sbv_selection = {"id": "now", "draw": now, "traces": [0], "points": [3]}
+    assert explorer.selected == [int(fw.data[0].customdata[3])]
+    assert "ignored" not in explorer.selection_count.value
+
+
+def test_a_malformed_event_lands_in_the_error_panel(explorer):
+    fw = explorer.figure_widget
+    fw._sbv_selection = {"id": "bad", "traces": [0, 0], "points": [1]}
+    assert "pair every point with its trace" in error_text(explorer)
+    fw._sbv_click = {"id": "bad-click", "trace": 0}
+    assert "KeyError" in error_text(explorer)
+
+
+def test_an_event_of_a_replaced_figure_widget_is_ignored(explorer):
+    old = explorer.figure_widget
+    explorer.colour_control.value = "none"  # fewer traces: the widget is replaced
+    explorer.colour_control.value = "label"
+    assert explorer.figure_widget is not old
+    select(old, [(0, 0)])
+    assert explorer.selected == []
+
+
+def test_big_endian_2d_arrays_keep_plotlys_encoding():
+    from smallbert_viz.widgets._event_figure import _py_to_js
+
+    z = np.arange(6, dtype=">f8").reshape(2, 3)
+    assert _py_to_js(z, None) == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    rows = _py_to_js(z.astype("<f4"), None)
+    assert [r["dtype"] for r in rows] == ["float32", "float32"]
 
 
 def test_points_of_traces_no_longer_drawn_are_ignored(explorer):

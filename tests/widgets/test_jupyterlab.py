@@ -66,6 +66,10 @@ texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows
         "sel.figure_widget.data[-1].on_selection(lambda trace, points, selector: "
         "native.append(1))\n"
         "sel",
+        "from smallbert_viz.widgets import Explorer\n"
+        "ex = Explorer(texts, model, labels, pooling='mean', projection={'method': 'pca'})\n"
+        "ex.add_class('tabs-test')\n"
+        "ex",
         # Split so that the sentinel appears only in the output, never in the cell source.
         f"print({SENTINEL[:12]!r} + {SENTINEL[12:]!r})",
     ]
@@ -198,6 +202,14 @@ def test_similarity_cell_click_opens_contributions(lab, artifacts_dir):
         }"""
     )
     assert fits_or_scrolls
+    # The matrix arrives as binary rows: the browser holds the kernel's numbers.
+    browser_row = page.evaluate(
+        "() => Array.from(document.querySelector('.smallbert-viz-similarity .js-plotly-plot')"
+        ".data[0].z[3])"
+    )
+    kernel_row = _kernel(page, "print(json.dumps(sim.figure_widget.data[0].z[3].tolist()))")
+    assert len(browser_row) == len(kernel_row) > 10
+    assert max(abs(a - b) for a, b in zip(browser_row, kernel_row, strict=True)) < 1e-6
     drag = page.locator(".smallbert-viz-similarity .js-plotly-plot .nsewdrag").first
     drag.scroll_into_view_if_needed()
     box = drag.bounding_box()
@@ -225,13 +237,15 @@ def test_projection_umap_arrives_and_controls_work(lab, artifacts_dir):
         ".includes('UMAP ready')",
         timeout=120_000,
     )
-    traces = ".smallbert-viz-projection:not(.race-test) .js-plotly-plot .scatterlayer .trace"
-    n_label_traces = page.locator(traces).count()
+    # The first projection explorer's traces (others follow it in the notebook).
+    traces = (
+        "document.querySelector('.smallbert-viz-projection')"
+        ".querySelectorAll('.js-plotly-plot .scatterlayer .trace')"
+    )
+    n_label_traces = page.evaluate(f"() => {traces}.length")
     assert n_label_traces >= 4
     widget.locator(".smallbert-viz-colour select").select_option("none")
-    page.wait_for_function(
-        f"() => document.querySelectorAll('{traces}').length == 1", timeout=30_000
-    )
+    page.wait_for_function(f"() => {traces}.length == 1", timeout=30_000)
     # Box-select the whole plot area: the count and the table fill.
     drag = widget.locator(".js-plotly-plot .nsewdrag").first
     drag.scroll_into_view_if_needed()
@@ -253,9 +267,7 @@ def test_projection_umap_arrives_and_controls_work(lab, artifacts_dir):
     # A query highlights neighbours in a new trace and fills the query table.
     widget.locator(".smallbert-viz-query input").fill("The team won the cup final.")
     widget.get_by_role("button", name="find neighbours").click()
-    page.wait_for_function(
-        f"() => document.querySelectorAll('{traces}').length == 2", timeout=60_000
-    )
+    page.wait_for_function(f"() => {traces}.length == 2", timeout=60_000)
     assert widget.locator(".smallbert-viz-query-table tr").count() == 11  # header + k=10
     page.screenshot(path=str(artifacts_dir / "jupyterlab_projection.png"))
     assert not errors, errors
@@ -434,7 +446,7 @@ def test_every_subtitle_sits_below_its_title(lab):
     boxes = page.evaluate(
         """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
           const t = gd.querySelector('.gtitle'), s = gd.querySelector('.gtitle-subtitle');
-          if (!t || !s || !s.textContent) return [];
+          if (!t || !s || !s.textContent || gd.getClientRects().length === 0) return [];
           const a = t.getBoundingClientRect(), b = s.getBoundingClientRect();
           return [[t.textContent, a.top, a.bottom, b.top]];
         })"""
@@ -444,4 +456,27 @@ def test_every_subtitle_sits_below_its_title(lab):
         assert top < bottom <= sub_top + 1, (
             f"{title!r}: title {top}-{bottom}, subtitle at {sub_top}"
         )
+    assert not errors, errors
+
+
+def test_a_plot_in_a_hidden_tab_draws_when_shown(lab, artifacts_dir):
+    """Explorer tabs hide their views (display:none); each plot draws once its tab is shown."""
+    page, errors = lab
+    widget = page.locator(".tabs-test").first
+    widget.scroll_into_view_if_needed()
+    page.wait_for_selector(".tabs-test .smallbert-viz-projection .js-plotly-plot .main-svg")
+    page.wait_for_timeout(1000)
+    hidden = ".tabs-test .smallbert-viz-similarity .js-plotly-plot"
+    assert page.locator(hidden).count() == 0  # not drawn while hidden
+    widget.get_by_role("tab", name="similarity").click()
+    page.wait_for_selector(f"{hidden} .main-svg")
+    top, bottom, sub_top = page.evaluate(
+        f"""() => {{
+          const gd = document.querySelector('{hidden}');
+          const a = gd.querySelector('.gtitle').getBoundingClientRect();
+          return [a.top, a.bottom, gd.querySelector('.gtitle-subtitle').getBoundingClientRect().top];
+        }}"""
+    )
+    assert top < bottom <= sub_top + 1
+    page.screenshot(path=str(artifacts_dir / "jupyterlab_explorer_tab.png"))
     assert not errors, errors

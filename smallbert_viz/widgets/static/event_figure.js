@@ -17,6 +17,7 @@ function plotlyModule(source) {
   if (!promise) {
     const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
     promise = import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url));
+    promise.catch(() => cache.delete(source)); // a failed import must not poison later widgets
     cache.set(source, promise);
   }
   return promise;
@@ -28,8 +29,9 @@ function eventId() {
   return `${Date.now()}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** Send one event; ``draw`` says which drawing of the figure it was made on. */
 function send(model, name, payload) {
-  model.set(name, { id: eventId(), ...payload });
+  model.set(name, { id: eventId(), draw: model.get("_sbv_draw"), ...payload });
   model.save_changes();
 }
 
@@ -65,30 +67,41 @@ export default () => {
       return inner.initialize?.({ model });
     },
     render({ model, el }) {
-      // plotly draws into el itself and announces when its own handlers are attached.
-      const rendered = (event) => {
-        if (event.detail?.element !== el) return;
-        document.removeEventListener("plotlywidget-after-render", rendered);
-        listen(el, model);
-      };
-      document.addEventListener("plotlywidget-after-render", rendered);
       let cleanup = null;
-      let frame = null;
-      const start = performance.now();
-      // JupyterLab calls render before el is in the page. plotly measures the title there
-      // (height 0) and draws the subtitle on top of it, so wait until el is laid out.
+      let observer = null;
+      let timer = null;
+      // JupyterLab renders before el is in the page, and Explorer tabs hide it with
+      // display:none; plotly would measure the title there (height 0) and draw the subtitle
+      // over it. So draw once el is laid out (it has a box, even an empty 0 x 0 one). A
+      // ResizeObserver answers at once when el is attached; a slow poll catches a tab being
+      // shown, which need not change el's own (empty) size.
       const draw = () => {
-        frame = null;
-        if (el.getClientRects().length === 0 && performance.now() - start < 5000) {
-          frame = requestAnimationFrame(draw);
-          return;
-        }
+        if (cleanup !== null || el.getClientRects().length === 0) return;
+        observer?.disconnect();
+        clearInterval(timer);
         cleanup = inner.render({ model, el });
+        // plotly.js sets up el.on synchronously in newPlot; if a later plotly does not, wait
+        // for the event its widget sends once its own handlers are attached.
+        if (typeof el.on === "function") {
+          listen(el, model);
+        } else {
+          const rendered = (event) => {
+            if (event.detail?.element !== el) return;
+            document.removeEventListener("plotlywidget-after-render", rendered);
+            listen(el, model);
+          };
+          document.addEventListener("plotlywidget-after-render", rendered);
+        }
       };
       draw();
+      if (cleanup === null) {
+        observer = new ResizeObserver(draw);
+        observer.observe(el);
+        timer = setInterval(draw, 250);
+      }
       return () => {
-        if (frame !== null) cancelAnimationFrame(frame);
-        document.removeEventListener("plotlywidget-after-render", rendered);
+        observer?.disconnect();
+        clearInterval(timer);
         if (typeof cleanup === "function") cleanup();
       };
     },
