@@ -66,6 +66,14 @@ texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows
         "sel.figure_widget.data[-1].on_selection(lambda trace, points, selector: "
         "native.append(1))\n"
         "sel",
+        # WebGL (Scattergl) beyond 2,000 points: its lasso reports point numbers too.
+        "import numpy as np\n"
+        "rng = np.random.default_rng(0)\n"
+        "big = ProjectionExplorer([f'sentence {i}' for i in range(3000)], "
+        "embeddings=rng.normal(size=(3000, 16)).astype('float32'), provenance='random vectors', "
+        "labels=[f'group {i % 3}' for i in range(3000)], method='pca')\n"
+        "big.add_class('webgl-test')\n"
+        "big",
         "from smallbert_viz.widgets import Explorer\n"
         "ex = Explorer(texts, model, labels, pooling='mean', projection={'method': 'pca'})\n"
         "ex.add_class('tabs-test')\n"
@@ -479,4 +487,44 @@ def test_a_plot_in_a_hidden_tab_draws_when_shown(lab, artifacts_dir):
     )
     assert top < bottom <= sub_top + 1
     page.screenshot(path=str(artifacts_dir / "jupyterlab_explorer_tab.png"))
+    assert not errors, errors
+
+
+def test_a_lasso_on_a_webgl_scatter_reaches_the_kernel(lab, artifacts_dir):
+    page, errors = lab
+    widget = page.locator(".webgl-test").first
+    widget.scroll_into_view_if_needed()
+    page.wait_for_selector(".webgl-test .js-plotly-plot .main-svg")
+    gd = widget.locator(".js-plotly-plot").first.element_handle()
+    assert page.evaluate("(gd) => gd._fullData.every(t => t.type === 'scattergl')", gd)
+    custom = _kernel(
+        page,
+        "print(json.dumps([list(map(int, t.customdata)) for t in big.figure_widget.data]))",
+    )
+    page.evaluate(
+        "(gd) => { window.__sel = []; gd.on('plotly_selected', (e) => window.__sel.push("
+        "(e?.points || []).map(p => [p.curveNumber, p.pointNumber]))); }",
+        gd,
+    )
+    drag = widget.locator(".js-plotly-plot .nsewdrag").first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    x0, y0 = box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"]
+    x1, y1 = box["x"] + 0.7 * box["width"], box["y"] + 0.7 * box["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for px, py in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
+        page.mouse.move(px, py, steps=6)
+    page.mouse.up()
+    _hover_across(page, box)
+    # What plotly reported to its listeners. (For WebGL traces plotly.js's own
+    # `selectedpoints` state can hold one more boundary point than its event; the event is
+    # what every Python callback, plotly's included, receives.)
+    events = page.evaluate("() => window.__sel")
+    assert len(events) == 1, f"{len(events)} plotly_selected events for one lasso"
+    expected = sorted({custom[t][p] for t, p in events[0]})
+    assert len(expected) > 100, "the lasso must enclose many of the 3,000 points"
+    got = _wait_kernel(page, "print(json.dumps(big.selected))", expected)
+    assert got == expected, f"kernel {len(got)} selected, plotly reported {len(expected)}"
+    page.screenshot(path=str(artifacts_dir / "jupyterlab_webgl_lasso.png"))
     assert not errors, errors
