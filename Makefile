@@ -36,12 +36,13 @@ lint: setup
 test: setup browser-deps lint
 	$(VENV)/bin/pytest
 
-bench: setup
+bench: setup browser-deps
 	$(PY) benchmarks/bench_embed.py
 	$(PY) benchmarks/bench_attention.py
 	$(PY) benchmarks/bench_projection.py
 	$(PY) benchmarks/bench_report.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_jupyterlab.py
 	$(PY) benchmarks/bench_spark.py
 
 clean:

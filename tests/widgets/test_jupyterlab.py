@@ -8,34 +8,18 @@ interaction per explorer must change what the browser shows.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from ..jupyterlab_server import KERNEL_EXEC, jupyterlab, notebook, run_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SENTINEL = "SMALLBERT-VIZ-CELLS-DONE"
 ATTENTION_TEXT = "The painkillers worked remarkably quickly."
-
-
-def _need_chromium() -> None:
-    require_chromium()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _notebook(encoder: Path, preprocessor: Path) -> dict:
@@ -81,115 +65,29 @@ texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows
         # Split so that the sentinel appears only in the output, never in the cell source.
         f"print({SENTINEL[:12]!r} + {SENTINEL[12:]!r})",
     ]
-    return {
-        "cells": [
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "source": src,
-                "outputs": [],
-                "execution_count": None,
-            }
-            for src in cells
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
-def _settings(config: Path) -> None:
-    user = config / "lab" / "user-settings" / "@jupyterlab"
-    files = {
-        "apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false",
-            "checkForUpdates": False,
-        },
-        # Render every cell (no windowing) so that outputs below the fold exist in the DOM.
-        "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    }
-    for name, value in files.items():
-        path = user / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value), encoding="utf-8")
+    return notebook(cells)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, standin_dirs):
-    _need_chromium()
+    require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    base_dir = tmp_path_factory.mktemp("jupyterlab")
-    root, config, runtime = (base_dir / d for d in ("root", "config", "runtime"))
-    for d in (root, config, runtime):
-        d.mkdir()
-    _settings(config)
-    encoder, preprocessor = standin_dirs
-    (root / "explorers.ipynb").write_text(json.dumps(_notebook(encoder, preprocessor)))
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(runtime))
-    log = open(base_dir / "server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "JupyterLab did not start:\n" + (base_dir / "server.log").read_text()
-                    )
-                time.sleep(0.3)
+    work = tmp_path_factory.mktemp("jupyterlab")
+    nb = _notebook(*standin_dirs)
+    with jupyterlab(work, {"explorers.ipynb": nb}) as (base, token):
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
-            page.goto(f"{base}/lab/tree/explorers.ipynb?token={token}&reset")
-            page.wait_for_function(
-                "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
-                "?.kernel?.status === 'idle'",
-                timeout=90_000,
-            )
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             try:
-                page.wait_for_function(
-                    f"() => document.body.textContent.includes('{SENTINEL}')", timeout=240_000
-                )
+                run_notebook(page, base, token, "explorers.ipynb", SENTINEL, timeout_s=240)
             except Exception:
-                page.screenshot(path=str(base_dir / "timeout.png"), full_page=True)
+                page.screenshot(path=str(work / "timeout.png"), full_page=True)
                 raise
             yield page, errors
             browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def _plots(page, cls: str) -> int:
@@ -299,21 +197,10 @@ def test_attention_view_switch(lab, artifacts_dir):
 
 # -- the hover race (plotly.py #3910) ---------------------------------------------------------
 
-_KERNEL = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code, store_history: false});
-  let out = "";
-  future.onIOPub = (msg) => {
-    if (msg.header.msg_type === "stream") out += msg.content.text;
-  };
-  await future.done;
-  return out;
-}"""
-
 
 def _kernel(page, code: str):
     """Run ``code`` in the notebook's kernel; its last printed line, parsed as JSON."""
-    return json.loads(page.evaluate(_KERNEL, code).strip().splitlines()[-1])
+    return json.loads(page.evaluate(KERNEL_EXEC, code).strip().splitlines()[-1])
 
 
 def _wait_kernel(page, code: str, expected, timeout: float = 15.0):

@@ -1,0 +1,144 @@
+"""A private JupyterLab server and a notebook run in headless Chromium (tests and benchmarks).
+
+Private config, runtime and root dirs, a random port and token, no news toast, no notebook
+windowing (every output stays in the DOM). See ../shared/docs/jupyter-notes.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SETTINGS = {
+    "apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    # Render every cell (no windowing) so that outputs below the fold exist in the DOM.
+    "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+def notebook(cells: list[str]) -> dict[str, Any]:
+    """An nbformat 4 notebook of code cells, without outputs, on the python3 kernel."""
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": src,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for src in cells
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def jupyterlab(work: Path, notebooks: dict[str, dict]) -> Iterator[tuple[str, str]]:
+    """Serve ``notebooks`` (name -> notebook dict) from ``work``/root; yield (base url, token)."""
+    root, config, runtime = (work / d for d in ("root", "config", "runtime"))
+    for d in (root, config, runtime):
+        d.mkdir(parents=True, exist_ok=True)
+    user = config / "lab" / "user-settings" / "@jupyterlab"
+    for name, value in SETTINGS.items():
+        path = user / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value), encoding="utf-8")
+    for name, nb in notebooks.items():
+        (root / name).write_text(json.dumps(nb), encoding="utf-8")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(runtime))
+    log_path = work / "server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "JupyterLab did not start:\n" + log_path.read_text()
+                    ) from None
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def run_notebook(
+    page: Any, base: str, token: str, name: str, sentinel: str, timeout_s: float
+) -> None:
+    """Open notebook ``name`` in ``page``, run all cells, wait until ``sentinel`` is printed."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
+        "?.kernel?.status === 'idle'",
+        timeout=90_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        f"() => document.body.textContent.includes('{sentinel}')", timeout=timeout_s * 1000
+    )
+
+
+#: ``page.evaluate(KERNEL_EXEC, code)``: run code in the open notebook's kernel, return stdout.
+KERNEL_EXEC = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, store_history: false});
+  let out = "";
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === "stream") out += msg.content.text;
+  };
+  await future.done;
+  return out;
+}"""
