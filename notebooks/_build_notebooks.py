@@ -281,9 +281,7 @@ tokens, `[CLS]` and `[SEP]` included, exactly the ones mean pooling averages.
     ),
     code(
         """
-scores = sim.matrix.copy()
-np.fill_diagonal(scores, -np.inf)
-i, j = np.unravel_index(np.argmax(scores), scores.shape)
+i, j = sv.most_similar_pair(nn, texts)  # the closest pair that is not a duplicate
 a, b = sv.token_vectors(model, [texts[i], texts[j]])
 contrib = sv.token_contributions(a.vectors, b.vectors, metric="cosine")
 print(f"#{i}: {texts[i]}\\n#{j}: {texts[j]}")
@@ -692,6 +690,21 @@ and pooling (see `06_reports`).
         """
 path = res.report("out/magic_report.html")
 print(path, f"{path.stat().st_size / 1e6:.1f} MB")
+"""
+    ),
+    md(
+        """
+## The explorers from the result
+
+`res.explore()` opens the linked explorers (projection, similarity, attention) on the same
+embeddings, model and pooling, without embedding again. Click a point or a cell to see that
+sentence's attention; a lasso fills the table and `ex.projection_view.selected`.
+"""
+    ),
+    code(
+        """
+ex = res.explore(projection={"method": "pca"})
+ex
 """
     ),
 ]
