@@ -90,6 +90,26 @@ def lab(tmp_path_factory, standin_dirs):
             browser.close()
 
 
+def _lasso(page, x0: float, y0: float, x1: float, y1: float) -> None:
+    """Draw a rectangular lasso through the page's corners (x0, y0) and (x1, y1)."""
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for px, py in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
+        page.mouse.move(px, py, steps=6)
+    page.mouse.up()
+
+
+def _lasso_fraction(page, box: dict, fx0: float, fy0: float, fx1: float, fy1: float) -> None:
+    """A rectangular lasso given as fractions of the plot area ``box``."""
+    _lasso(
+        page,
+        box["x"] + fx0 * box["width"],
+        box["y"] + fy0 * box["height"],
+        box["x"] + fx1 * box["width"],
+        box["y"] + fy1 * box["height"],
+    )
+
+
 def _plots(page, cls: str) -> int:
     return page.locator(f".{cls} .js-plotly-plot").count()
 
@@ -157,12 +177,7 @@ def test_projection_umap_arrives_and_controls_work(lab, artifacts_dir):
     drag.scroll_into_view_if_needed()
     box = drag.bounding_box()
     x0, y0 = box["x"] + 3, box["y"] + 3
-    x1, y1 = box["x"] + box["width"] - 3, box["y"] + box["height"] - 3
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for px, py in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
-        page.mouse.move(px, py, steps=8)
-    page.mouse.up()
+    _lasso(page, x0, y0, box["x"] + box["width"] - 3, box["y"] + box["height"] - 3)
     page.mouse.move(x0 - 40, y0 - 40)
     page.wait_for_function(
         "() => /selected: [1-9]/.test(document.querySelector("
@@ -254,13 +269,7 @@ def test_selection_survives_an_immediate_hover(lab, artifacts_dir):
     native_lost = []
     for k, (fx0, fy0, fx1, fy1) in enumerate(_LASSOS):
         n_native = _kernel(page, "print(len(native))")
-        x0, y0 = box["x"] + fx0 * box["width"], box["y"] + fy0 * box["height"]
-        x1, y1 = box["x"] + fx1 * box["width"], box["y"] + fy1 * box["height"]
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        for px, py in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
-            page.mouse.move(px, py, steps=6)
-        page.mouse.up()
+        _lasso_fraction(page, box, fx0, fy0, fx1, fy1)
         _hover_across(page, box)  # at once: the hover events chase the selection
         pairs = page.evaluate(
             "(gd) => gd.data.flatMap((t, i) => Array.from(t.selectedpoints || [], p => [i, p]))",
@@ -396,13 +405,7 @@ def test_a_lasso_on_a_webgl_scatter_reaches_the_kernel(lab, artifacts_dir):
     drag = widget.locator(".js-plotly-plot .nsewdrag").first
     drag.scroll_into_view_if_needed()
     box = drag.bounding_box()
-    x0, y0 = box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"]
-    x1, y1 = box["x"] + 0.7 * box["width"], box["y"] + 0.7 * box["height"]
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for px, py in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)):
-        page.mouse.move(px, py, steps=6)
-    page.mouse.up()
+    _lasso_fraction(page, box, 0.3, 0.3, 0.7, 0.7)
     _hover_across(page, box)
     # What plotly reported to its listeners. (For WebGL traces plotly.js's own
     # `selectedpoints` state can hold one more boundary point than its event; the event is
