@@ -214,7 +214,13 @@ class SimilarityExplorer(ExplorerBase):
     def _wire(self) -> None:
         fw = self._fw
         fw.on_point_click(self._guard(lambda t, p: self._on_click(fw, p), "click"))
+        fw.on_stale_event(self._guard(self._on_stale, "stale click"))
         fw.error_handler = self._report_error
+
+    def _on_stale(self, kind: str) -> None:
+        self._update_status(
+            " <b>A click made before the heatmap was redrawn was ignored: click again.</b>"
+        )
 
     def _set_threshold_range(self, sim: SimilarityMatrix, value: float | None) -> None:
         off = sim.matrix[~np.eye(sim.size, dtype=bool)] if sim.size > 1 else sim.matrix.ravel()
@@ -252,13 +258,13 @@ class SimilarityExplorer(ExplorerBase):
         if self.pair is not None:
             self.select_pair(*self.pair)
 
-    def _update_status(self) -> None:
+    def _update_status(self, note: str = "") -> None:
         t = self.threshold
         shown = "" if t is None else f"; cells below {t:.3f} greyed out"
         self.status.value = (
             f"<span style='font-size:12px'>{len(self.texts)} sentences; metric "
             f"{escape(self.metric_control.value)}; order {escape(self.order_control.value)}"
-            f"{escape(shown)}</span>"
+            f"{escape(shown)}{note}</span>"
         )
 
     @property
@@ -299,6 +305,7 @@ class SimilarityExplorer(ExplorerBase):
             if fw is not self._fw:
                 return
             order = self.order  # the drawing clicked on (stale clicks never get here)
+        self._update_status()  # drops a "click again" note
         self.select_pair(int(order[int(row)]), int(order[int(col)]))
 
     def select_pair(self, i: int, j: int) -> None:

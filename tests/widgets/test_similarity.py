@@ -157,3 +157,19 @@ def test_bad_arguments_name_the_fix(standin_model, corpus40):
         SimilarityExplorer("one sentence", standin_model)
     with pytest.raises(ValueError, match="one entry per text"):
         SimilarityExplorer(texts[:3], standin_model, labels=["a"])
+
+
+def test_a_click_made_before_the_order_changed_is_ignored_and_said(mean_embeddings, corpus40):
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, labels = corpus40
+    ex = SimilarityExplorer(texts, labels=labels, embeddings=mean_embeddings, provenance="p")
+    fw = ex.figure_widget
+    before = fw._sbv_draw
+    ex.order_control.value = "clustered"  # cell [3, 7] now holds another pair
+    assert fw._sbv_draw == before + 1
+    fw._sbv_click = {"id": "late", "draw": before, "trace": 0, "point": [3, 7]}
+    assert ex.pair is None and "ignored" in ex.status.value
+    fw._sbv_click = {"id": "now", "draw": fw._sbv_draw, "trace": 0, "point": [3, 7]}
+    assert ex.pair == (int(ex.order[3]), int(ex.order[7]))
+    assert "ignored" not in ex.status.value
