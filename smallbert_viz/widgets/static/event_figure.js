@@ -5,7 +5,10 @@
 // message, so a hover right after a lasso can overwrite the selection before it reaches the
 // kernel (plotly.py #3910). This module runs plotly's own front end unchanged (its bundle
 // arrives in the _plotly_esm trait) and also reports every click and selection on a trait of
-// its own (_sbv_click, _sbv_selection) that nothing else writes.
+// its own (_sbv_click, _sbv_selection) that nothing else writes. Each event carries the number
+// of the drawing it was made on (_sbv_draw, bumped by Python on every redraw), so the kernel can
+// drop events that name points of a replaced drawing. Drawing waits until the element is laid
+// out (see render).
 
 const MODULES = Symbol.for("smallbert_viz.plotly_widget_modules");
 let counter = 0;
