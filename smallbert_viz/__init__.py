@@ -6,8 +6,9 @@ a projection is first needed. ``%load_ext smallbert_viz`` registers the ``%embed
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
+
+from smallbert_viz._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -50,17 +51,7 @@ _EXPORTS = {
     "sample_corpus": "smallbert_viz.corpus",
 }
 
-__all__ = sorted([*_EXPORTS, "load_ipython_extension"])
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'smallbert_viz' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, also=["load_ipython_extension"])
 
 
 def load_ipython_extension(ipython: Any) -> None:

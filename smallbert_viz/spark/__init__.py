@@ -10,8 +10,7 @@ Importing this package imports neither pyspark nor TensorFlow.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from smallbert_viz._lazy import lazy_exports
 
 _EXPORTS = {
     "embed": "smallbert_viz.spark._embed",
@@ -23,14 +22,4 @@ _EXPORTS = {
     "run_embed_spark": "smallbert_viz.spark._cli",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'smallbert_viz.spark' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -7,8 +7,7 @@ notebook exports. Importing this package does not import plotly, ipywidgets or T
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from smallbert_viz._lazy import lazy_exports
 
 _EXPORTS = {
     "AttentionExplorer": "smallbert_viz.widgets.attention",
@@ -19,14 +18,4 @@ _EXPORTS = {
     "set_static_plotlyjs": "smallbert_viz.widgets._base",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'smallbert_viz.widgets' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
