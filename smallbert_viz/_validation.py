@@ -77,3 +77,19 @@ def check_float(
             f"Got {value} instead."
         )
     return value
+
+
+def check_str_list(values: Any, n: int, name: str, owner: str, what: str) -> list[str]:
+    """``values`` as a list of ``n`` str (texts, labels, tokens); raise naming any mismatch."""
+    if isinstance(values, str):
+        raise TypeError(
+            f"The {name!r} parameter of {owner} must be a list of str, one per {what}. "
+            f"Got a single str instead; wrap it in a list."
+        )
+    out = [str(v) for v in values]
+    if len(out) != n:
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must have one entry per {what} ({n}). "
+            f"Got {len(out)} instead."
+        )
+    return out

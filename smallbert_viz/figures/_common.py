@@ -87,22 +87,6 @@ def as_float32(array: Any, name: str, owner: str, *, ndim: int | Sequence[int]) 
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def check_texts(texts: Any, n: int, name: str, owner: str, what: str) -> list[str]:
-    """Return ``texts`` as a list of ``n`` str, or raise naming the mismatch."""
-    if isinstance(texts, str):
-        raise TypeError(
-            f"The {name!r} parameter of {owner} must be a list of str, one per {what}. "
-            f"Got a single str instead; wrap it in a list."
-        )
-    out = [str(t) for t in texts]
-    if len(out) != n:
-        raise ValueError(
-            f"The {name!r} parameter of {owner} must have one entry per {what} ({n}). "
-            f"Got {len(out)} instead."
-        )
-    return out
-
-
 def token_categories(tokens: Sequence[str], max_chars: int = 30) -> tuple[list[str], list[str]]:
     """Return (unique category names for hover, short tick texts) for a token axis.
 

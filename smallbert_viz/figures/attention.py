@@ -26,11 +26,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from smallbert_viz._validation import check_float, check_int
+from smallbert_viz._validation import check_float, check_int, check_str_list
 from smallbert_viz.figures._common import (
     apply_layout,
     as_float32,
-    check_texts,
     escape_text,
     safe_short,
     token_categories,
@@ -134,7 +133,7 @@ def attention_grid(
     single_map = np.ndim(probs) == 2
     p = _as_probs(probs, owner)
     n_layers, n_heads, n_tok, _ = p.shape
-    tokens = check_texts(tokens, n_tok, "tokens", owner, "token of probs")
+    tokens = check_str_list(tokens, n_tok, "tokens", owner, "token of probs")
     max_tokens_full = check_int("max_tokens_full", max_tokens_full, owner, low=2)
 
     n_panels = n_layers * n_heads
@@ -259,7 +258,7 @@ def attention_heatmap(
     owner = "attention_heatmap"
     z = _as_map(matrix, owner)
     n = z.shape[0]
-    tokens = check_texts(tokens, n, "tokens", owner, "row of matrix")
+    tokens = check_str_list(tokens, n, "tokens", owner, "row of matrix")
     cats, ticks = token_categories(tokens)
     fig = go.Figure(
         go.Heatmap(
@@ -342,7 +341,7 @@ def head_view(
     owner = "head_view"
     w = _as_map(matrix, owner)
     n = w.shape[0]
-    tokens = check_texts(tokens, n, "tokens", owner, "row of matrix")
+    tokens = check_str_list(tokens, n, "tokens", owner, "row of matrix")
     min_weight = check_float("min_weight", min_weight, owner, low=0.0, high=1.0)
 
     fig = go.Figure()

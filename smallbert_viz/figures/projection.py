@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from smallbert_viz._validation import check_str_list
 from smallbert_viz.figures._common import (
     apply_layout,
     as_float32,
-    check_texts,
     escape_text,
     safe_short,
     safe_wrapped,
@@ -101,9 +101,9 @@ def projection_scatter(
         )
     if n == 0:
         raise ValueError(f"The 'coords' parameter of {owner} must hold at least one point.")
-    texts = check_texts(texts, n, "texts", owner, "row of coords")
+    texts = check_str_list(texts, n, "texts", owner, "row of coords")
     if labels is not None:
-        labels = check_texts(labels, n, "labels", owner, "row of coords")
+        labels = check_str_list(labels, n, "labels", owner, "row of coords")
     hl = None
     if highlight is not None:
         hl = np.asarray(highlight)

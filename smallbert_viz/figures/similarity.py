@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from smallbert_viz._validation import check_choice, check_float, check_int
+from smallbert_viz._validation import check_choice, check_float, check_int, check_str_list
 from smallbert_viz.figures._common import (
     MASK_GREY,
     apply_layout,
     as_float32,
-    check_texts,
     escape_text,
     safe_short,
     safe_wrapped,
@@ -148,9 +147,9 @@ def similarity_heatmap(
             f"The 'matrix' parameter of {owner} must be a non-empty square array of shape "
             f"(n_texts, n_texts). Got shape {z.shape} instead."
         )
-    texts = check_texts(texts, n, "texts", owner, "row of the matrix")
+    texts = check_str_list(texts, n, "texts", owner, "row of the matrix")
     if labels is not None:
-        labels = check_texts(labels, n, "labels", owner, "row of the matrix")
+        labels = check_str_list(labels, n, "labels", owner, "row of the matrix")
     metric = check_choice("metric", metric, METRICS, owner)
     max_label_chars = check_int("max_label_chars", max_label_chars, owner, low=4)
     if threshold is not None:
@@ -287,8 +286,8 @@ def contribution_heatmap(
         raise ValueError(
             f"The 'matrix' parameter of {owner} must be non-empty. Got shape {z.shape} instead."
         )
-    tokens_a = check_texts(tokens_a, z.shape[0], "tokens_a", owner, "row of the matrix")
-    tokens_b = check_texts(tokens_b, z.shape[1], "tokens_b", owner, "column of the matrix")
+    tokens_a = check_str_list(tokens_a, z.shape[0], "tokens_a", owner, "row of the matrix")
+    tokens_b = check_str_list(tokens_b, z.shape[1], "tokens_b", owner, "column of the matrix")
     metric = check_choice("metric", metric, CONTRIBUTION_METRICS, owner)
     total = check_float("total", total, owner)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from smallbert_viz._validation import check_choice
+from smallbert_viz._validation import check_choice, check_str_list
 from smallbert_viz.embedding import POOLINGS
 
 if TYPE_CHECKING:
@@ -51,18 +51,7 @@ def check_texts(texts: Any, owner: str) -> list[str]:
 def check_labels(labels: Any, n: int, owner: str) -> list[str] | None:
     if labels is None:
         return None
-    if isinstance(labels, str):
-        raise TypeError(
-            f"The 'labels' parameter of {owner} must be a list with one label per text. Got a "
-            "single str instead."
-        )
-    out = [str(x) for x in labels]
-    if len(out) != n:
-        raise ValueError(
-            f"The 'labels' parameter of {owner} must have one entry per text ({n}). Got "
-            f"{len(out)} instead."
-        )
-    return out
+    return check_str_list(labels, n, "labels", owner, "text")
 
 
 def resolve_corpus(

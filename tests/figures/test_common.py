@@ -9,11 +9,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from smallbert_viz._validation import check_str_list
 from smallbert_viz.figures._common import (
     TEMPLATE,
     apply_layout,
     as_float32,
-    check_texts,
     escape_text,
     safe_short,
     safe_wrapped,
@@ -77,16 +77,16 @@ def test_token_categories_are_unique_for_repeated_tokens():
     assert ticks == ["the", "the", "&lt;s&gt;"]
 
 
-def test_as_float32_and_check_texts_reject_bad_input():
+def test_as_float32_and_check_str_list_reject_bad_input():
     assert as_float32([[1, 2]], "m", "f", ndim=2).dtype == np.float32
     with pytest.raises(ValueError, match="'m' parameter of f must be a 2-D array"):
         as_float32([1, 2], "m", "f", ndim=2)
     with pytest.raises(TypeError, match="must hold numbers"):
         as_float32([["a"]], "m", "f", ndim=2)
     with pytest.raises(TypeError, match="Got a single str"):
-        check_texts("abc", 3, "texts", "f", "row")
+        check_str_list("abc", 3, "texts", "f", "row")
     with pytest.raises(ValueError, match=r"one entry per row \(3\). Got 2"):
-        check_texts(["a", "b"], 3, "texts", "f", "row")
+        check_str_list(["a", "b"], 3, "texts", "f", "row")
 
 
 def test_apply_layout_sets_template_title_and_escaped_provenance():
