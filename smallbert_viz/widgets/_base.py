@@ -80,7 +80,7 @@ def escape(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def sync_figure(fw: go.FigureWidget, fig: go.Figure) -> bool:
+def sync_figure(fw: EventFigureWidget, fig: go.Figure) -> bool:
     """Make FigureWidget ``fw`` show ``fig`` in place; False if the traces differ in kind.
 
     Traces are matched by position and must have the same type and count; layout keys that
@@ -103,8 +103,7 @@ def sync_figure(fw: go.FigureWidget, fig: go.Figure) -> bool:
     for key in set(fw.layout.to_plotly_json()) - set(new_layout) - {"template"}:
         fw.layout[key] = None
     fw.layout = fig.layout
-    if hasattr(fw, "mark_redrawn"):  # an EventFigureWidget: events on the old drawing are stale
-        fw.mark_redrawn()
+    fw.mark_redrawn()  # clicks and selections made on the old drawing are now stale
     return True
 
 
