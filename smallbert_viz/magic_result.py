@@ -144,8 +144,8 @@ class EmbedResult:
         """The linked explorers (projection, similarity, attention) on these sentences.
 
         Reuses ``embeddings`` (nothing is embedded again) with the same model, pooling,
-        normalisation and provenance line; ``kwargs`` go to :class:`smallbert_viz.widgets.Explorer`, e.g.
-        ``projection={"method": "umap"}``.
+        normalisation and provenance line; ``kwargs`` go to
+        :class:`smallbert_viz.widgets.Explorer`, e.g. ``projection={"method": "umap"}``.
         """
         from .widgets import Explorer
 

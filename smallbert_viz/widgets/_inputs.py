@@ -149,9 +149,9 @@ def _check_made_by(
             f"{ref.shape[1]}. They come from another model: pass provenance='<the model, "
             "pooling, ...>' to name it, or embeddings made by this model."
         )
-    norms = np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1)
-    cosine = (got * ref).sum(axis=1) / np.maximum(norms, 1e-12)
-    ratio = np.linalg.norm(got, axis=1) / np.maximum(np.linalg.norm(ref, axis=1), 1e-12)
+    got_norm, ref_norm = np.linalg.norm(got, axis=1), np.linalg.norm(ref, axis=1)
+    cosine = (got * ref).sum(axis=1) / np.maximum(got_norm * ref_norm, 1e-12)
+    ratio = got_norm / np.maximum(ref_norm, 1e-12)
     bad = (cosine < 0.999) | (np.abs(ratio - 1) > 0.01)
     if bad.any():
         i = int(np.argmax(bad))
