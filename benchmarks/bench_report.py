@@ -74,7 +74,7 @@ def child(args: argparse.Namespace) -> None:
 
     # report() is exactly build_content + render_html + write; timed here in its parts.
     t0 = time.perf_counter()
-    content = build_content(texts, labels, model)
+    content = build_content(texts, labels, model=model)
     t1 = time.perf_counter()
     page = render_html(content)
     out = Path(args.tmp) / f"{args.child}.html"

@@ -16,22 +16,27 @@ _EXPORTS = {
     # models and embeddings
     "load_model": "smallbert_viz.models.loader",
     "BertModel": "smallbert_viz.models.model",
+    "EmbeddingSpec": "smallbert_viz.embedding_spec",
     "token_vectors": "smallbert_viz.embedding",
+    "TokenVectors": "smallbert_viz.embedding",
     "Provenance": "smallbert_viz.provenance",
     "ModelInfo": "smallbert_viz.provenance",
     # attention
     "Attention": "smallbert_viz.attention",
     "compute_attention": "smallbert_viz.attention",
-    # analyses
+    # analyses and their result types
     "project": "smallbert_viz.analysis",
     "Projection": "smallbert_viz.analysis",
     "similarity_matrix": "smallbert_viz.analysis",
+    "SimilarityMatrix": "smallbert_viz.analysis",
     "cluster_order": "smallbert_viz.analysis",
     "cluster_labels": "smallbert_viz.analysis",
     "nearest_neighbors": "smallbert_viz.analysis",
     "query_neighbors": "smallbert_viz.analysis",
+    "Neighbors": "smallbert_viz.analysis",
     "most_similar_pair": "smallbert_viz.analysis",
     "token_contributions": "smallbert_viz.analysis",
+    "TokenContributions": "smallbert_viz.analysis",
     # figures
     "similarity_heatmap": "smallbert_viz.figures",
     "contribution_heatmap": "smallbert_viz.figures",
@@ -45,10 +50,16 @@ _EXPORTS = {
     "AttentionExplorer": "smallbert_viz.widgets",
     "Explorer": "smallbert_viz.widgets",
     "report": "smallbert_viz.reporting",
-    "EmbedResult": "smallbert_viz.magic_result",
+    "EmbedResult": "smallbert_viz.magic.result",
     # corpora
     "read_corpus": "smallbert_viz.corpus",
     "sample_corpus": "smallbert_viz.corpus",
+    # errors
+    "SmallBertVizError": "smallbert_viz.errors",
+    "ModelLoadError": "smallbert_viz.errors",
+    "ModelNotFoundError": "smallbert_viz.errors",
+    "NotABertEncoderError": "smallbert_viz.errors",
+    "AttentionMismatchError": "smallbert_viz.errors",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, also=["load_ipython_extension"])
@@ -56,6 +67,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, also=["load_ipy
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext smallbert_viz``: register the ``%embed`` / ``%%embed`` magic."""
-    from .magic import load_ipython_extension as _load
+    from smallbert_viz.magic import load_ipython_extension as _load
 
     _load(ipython)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .embedding import POOLINGS
+from .views.policy import DEFAULT_SEED
 
 
 def _model_arg(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="I",
         help="sentence numbers (from 0) whose attention is stored; default a few",
     )
-    rep.add_argument("--seed", type=int, default=42, help="UMAP seed (default 42)")
+    rep.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"the views' seed (default {DEFAULT_SEED})"
+    )
     rep.add_argument("--title", default=None, help="report title")
 
     demo = sub.add_parser(
@@ -78,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _embed(args: argparse.Namespace) -> int:
     from .corpus import read_corpus
+    from .embedding_spec import EmbeddingSpec
     from .models.loader import load_model
 
     if args.spark:
@@ -97,13 +101,19 @@ def _embed(args: argparse.Namespace) -> int:
         )
         return 0
     corpus = read_corpus(args.file, column=args.column)
-    model = load_model(args.model, preprocessor=args.preprocessor)
-    vectors = model.embed(
-        corpus.texts,
-        pooling=args.pooling,
+    spec = EmbeddingSpec.of(
+        load_model(args.model, preprocessor=args.preprocessor),
+        args.pooling,
         normalize=args.normalize,
-        batch_size=args.batch_size,
         max_length=args.max_length,
+        owner="smallbert-viz embed",
+    )
+    vectors = spec.model.embed(
+        corpus.texts,
+        pooling=spec.pooling,
+        normalize=spec.normalize,
+        batch_size=args.batch_size,
+        max_length=spec.max_length,
     )
     out = Path(args.output)
     if out.suffix != ".npy":  # np.save would add it anyway: name the file it really writes
@@ -112,7 +122,7 @@ def _embed(args: argparse.Namespace) -> int:
     import numpy as np
 
     np.save(out, vectors)
-    prov = model.provenance(args.pooling, normalize=args.normalize, max_length=args.max_length)
+    prov = spec.provenance()
     meta = out.with_suffix(".json")
     meta.write_text(
         json.dumps(
@@ -125,16 +135,13 @@ def _embed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_for_report(name: str | None, preprocessor: str | None):
-    """The named model, or the TF Hub small BERT with the offline fallback; and a note."""
-    from .models.loader import load_model, load_model_with_fallback
+def load_for_views(name: str | None, preprocessor: str | None):
+    """The named model, or the TF Hub small BERT with the offline fallback; says which."""
+    from .models.loader import load_model
 
-    if name is None and preprocessor is None:
-        model, note = load_model_with_fallback()
-    else:
-        model, note = load_model(name, preprocessor=preprocessor), None
-    print(note or f"Using {model.info.name} ({model.info.encoder_handle}).")
-    return model, note
+    model = load_model(name, preprocessor=preprocessor, fallback=True)
+    print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
+    return model
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -147,18 +154,17 @@ def _report(args: argparse.Namespace) -> int:
             f"{args.file!r} holds {len(corpus)} sentence(s); a report needs at least 2 (one per "
             "line in a .txt file, one per row in a CSV/TSV)."
         )
-    model, note = _load_for_report(args.model, args.preprocessor)
+    model = load_for_views(args.model, args.preprocessor)
     path = report(
         corpus.texts,
         corpus.labels,
-        model,
-        args.output,
+        model=model,
+        path=args.output,
         pooling=args.pooling,
         normalize=args.normalize,
         attention_for=args.attention_for,
         seed=args.seed,
         title=args.title,
-        note=note,
     )
     print(f"{len(corpus)} sentences from {corpus.source} -> {path}")
     return 0
@@ -168,17 +174,17 @@ def _demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .corpus import sample_corpus
-    from .models.loader import load_model_with_fallback
+    from .embedding_spec import EmbeddingSpec
 
     corpus = sample_corpus()
-    model, note = load_model_with_fallback()
-    print(note)
-    vectors = model.embed(corpus.texts)
+    model = load_for_views(None, None)
+    spec = EmbeddingSpec.of(model, owner="smallbert-viz demo")
+    vectors = spec.embed(corpus.texts)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     np.save(out_dir / "demo_embeddings.npy", vectors)
-    prov = model.provenance()
-    meta = {"note": note, "source": corpus.source, "labels": corpus.labels, **prov.to_dict()}
+    prov = spec.provenance()
+    meta = {"note": model.note, "source": corpus.source, "labels": corpus.labels, **prov.to_dict()}
     (out_dir / "demo_embeddings.json").write_text(json.dumps(meta, indent=2), encoding="utf8")
     print(f"{len(corpus)} sentences -> {out_dir / 'demo_embeddings.npy'}")
     print(prov.describe())
@@ -187,11 +193,11 @@ def _demo(args: argparse.Namespace) -> int:
     path = report(
         corpus.texts,
         corpus.labels,
-        model,
-        out_dir / "demo_report.html",
+        model=model,
+        embeddings=vectors,  # the same model and settings: no second pass
+        pooling=spec.pooling,
+        path=out_dir / "demo_report.html",
         title=f"smallbert-viz demo: {len(corpus)} sample sentences, {model.info.name}",
-        note=note,
-        embeddings=vectors,  # the same model and default settings: no second pass
     )
     print(f"demo report: {path}")
     return 0

@@ -474,7 +474,7 @@ def test_explore_opens_the_linked_explorers_on_the_same_embeddings(ip, opts):
     assert view.texts == list(res.texts) and view.labels == list(res.labels)
     np.testing.assert_array_equal(view.embeddings, res.embeddings)
     assert view.pooling == "mean" and view.normalize
-    assert ex.provenance.splitlines()[0] == res.describe() and "normalized: yes" in ex.provenance
+    assert ex.provenance_text.splitlines()[0] == res.describe() and "normalized: yes" in ex.provenance_text
     assert ex.attention_view is not None
 
 

@@ -12,6 +12,7 @@ from .result import Attention
 
 if TYPE_CHECKING:
     from ..models.model import BertModel
+    from ..provenance import Provenance
 
 #: The encoders have 512 positions; longer inputs cannot be encoded at all.
 MAX_LENGTH_LIMIT = 512
@@ -33,12 +34,15 @@ def _check_text(value: object, name: str) -> str:
     return value
 
 
-def describe(model: BertModel, forward, max_length: int) -> str:
-    """The provenance line of attention computed with ``model``."""
-    gap = f", self-check max gap {forward.check_gap:.1e}" if forward.check_gap is not None else ""
-    return (
-        f"attention probabilities | model: {model.info.short()} | source: {model.info.source} "
-        f"| GELU: {forward.gelu}{gap} | max_length: {max_length}"
+def describe(model: BertModel, forward, max_length: int) -> Provenance:
+    """The provenance of attention computed with ``model``."""
+    from ..provenance import Provenance
+
+    extra: dict[str, str] = {"source": model.info.source, "GELU": forward.gelu}
+    if forward.check_gap is not None:
+        extra["self-check max gap"] = f"{forward.check_gap:.1e}"
+    return Provenance(
+        model.info, kind="attention probabilities", max_length=max_length, extra=extra
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_int
+from ..provenance import Provenance
 
 #: Tokens that ``mask_special`` removes and ``merge_wordpieces`` never merges into.
 SPECIAL_TOKENS = frozenset({"[CLS]", "[SEP]"})
@@ -45,9 +46,9 @@ class Attention:
         attended one; rows sum to 1.
     model_name : str
         The model's short name (``model.info.name``).
-    provenance : str
-        One line naming the model, that these are attention probabilities, and every step
-        applied since (for figure subtitles).
+    provenance : Provenance
+        The model, that these are attention probabilities, and every step applied since
+        (``str(provenance)`` is the figure subtitle).
     text, text_pair : str, str or None
         The input text(s).
     """
@@ -56,7 +57,7 @@ class Attention:
     segment_ids: np.ndarray
     probs: np.ndarray
     model_name: str
-    provenance: str
+    provenance: Provenance
     text: str
     text_pair: str | None = None
 
@@ -147,8 +148,7 @@ class Attention:
     # -- new Attention objects ---------------------------------------------------------------
 
     def _replace(self, note: str, **changes) -> Attention:
-        provenance = self.provenance if note in self.provenance else f"{self.provenance} | {note}"
-        return dataclasses.replace(self, provenance=provenance, **changes)
+        return dataclasses.replace(self, provenance=self.provenance.then(note), **changes)
 
     def word_groups(self) -> list[list[int]]:
         """Token indices of each word: a ``##`` piece joins the token before it.

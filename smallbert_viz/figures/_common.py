@@ -24,6 +24,8 @@ import numpy as np
 if TYPE_CHECKING:  # plotly is imported by the builders themselves
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 #: The template every builder uses (a built-in plotly template: nothing registered at import).
 TEMPLATE = "plotly_white"
 #: Light grey used for masked cells and outlines.
@@ -103,17 +105,27 @@ def apply_layout(
     fig: go.Figure,
     *,
     title: str,
-    provenance: str | None,
+    provenance: Provenance | str | None,
     extra_subtitle: str | None = None,
 ) -> go.Figure:
     """Set the template, the title and the provenance subtitle of ``fig``; return ``fig``.
 
-    ``title`` and ``provenance`` are escaped here: both may carry user-chosen strings.
+    ``title`` and ``provenance`` (a ``Provenance`` or a str) are escaped here: both may carry
+    user-chosen strings.
     ``extra_subtitle`` is builder-made markup (already escaped) shown before the provenance.
     """
     parts = []
     if extra_subtitle:
         parts.append(extra_subtitle)
+    if provenance is not None and not isinstance(provenance, str):
+        from smallbert_viz.provenance import Provenance
+
+        if not isinstance(provenance, Provenance):
+            raise TypeError(
+                "The 'provenance' parameter of a figure builder must be a Provenance or a str "
+                f"(e.g. model.provenance()). Got {type(provenance).__name__} instead."
+            )
+        provenance = provenance.describe()
     if provenance:
         parts.append(safe_wrapped(provenance, width=140))
     subtitle = "<br>".join(parts)

@@ -38,6 +38,8 @@ from smallbert_viz.figures._common import (
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 #: Cap on the number of heatmap cells in a whole attention grid (16 panels of 128 x 128).
 MAX_GRID_CELLS = 16 * 128 * 128
 #: Grid panels carry token tick labels only up to this many tokens (they are small).
@@ -102,7 +104,7 @@ def attention_grid(
     probs: np.ndarray,
     tokens: Sequence[str],
     *,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     max_tokens_full: int = 64,
 ) -> go.Figure:
@@ -113,7 +115,7 @@ def attention_grid(
     probs : ndarray of shape (n_layers, n_heads, n_tokens, n_tokens) or (n_tokens, n_tokens)
         Attention probabilities, row = from-token, column = to-token.
     tokens : list of str of length n_tokens
-    provenance : str, optional
+    provenance : Provenance or str, optional
         One line (``Provenance.describe()``) shown as the subtitle.
     title : str, optional
         Default ``"Attention, every layer x head"``.
@@ -234,7 +236,7 @@ def attention_heatmap(
     matrix: np.ndarray,
     tokens: Sequence[str],
     *,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """One attention map (one head, or an average) as a large heatmap with token labels.
@@ -245,7 +247,8 @@ def attention_heatmap(
         Row = from-token, column = to-token. Drawn at full resolution as float32.
     tokens : list of str of length n_tokens
         Axis labels (up to 160 tokens; beyond that hover still names them).
-    provenance, title : str, optional
+    provenance : Provenance or str, optional
+    title : str, optional
         Subtitle line and title (default ``"Attention"``).
 
     Returns
@@ -307,7 +310,7 @@ def head_view(
     matrix: np.ndarray,
     tokens: Sequence[str],
     *,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     min_weight: float = 0.02,
 ) -> go.Figure:
@@ -324,7 +327,8 @@ def head_view(
     matrix : ndarray of shape (n_tokens, n_tokens)
         One head or an average; row = from-token.
     tokens : list of str of length n_tokens
-    provenance, title : str, optional
+    provenance : Provenance or str, optional
+    title : str, optional
         Subtitle line and title (default ``"Attention head view"``).
     min_weight : float in [0, 1]
         Weights below it draw no line.

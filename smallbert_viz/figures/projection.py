@@ -29,6 +29,8 @@ from smallbert_viz.figures._common import (
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 #: 2-D scatters with more points than this use WebGL (``Scattergl``) instead of SVG.
 WEBGL_THRESHOLD = 2_000
 #: Hover text is cut to this many characters ...
@@ -57,7 +59,7 @@ def projection_scatter(
     *,
     labels: Sequence[str] | None = None,
     highlight: Sequence[int] | np.ndarray | None = None,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     method_description: str | None = None,
 ) -> go.Figure:
@@ -75,7 +77,7 @@ def projection_scatter(
     highlight : sequence of int, optional
         Row indices to emphasise (e.g. a query's nearest neighbours), drawn on top as one extra
         trace named ``"highlighted"`` with bigger outlined markers.
-    provenance : str, optional
+    provenance : Provenance or str, optional
         One line (``Provenance.describe()``) shown as the subtitle.
     title : str, optional
         Figure title; default ``"Sentence embeddings, 2-D projection"`` (or 3-D).

@@ -30,6 +30,8 @@ from smallbert_viz.figures._common import (
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 SimilarityMetric = Literal["cosine", "dot", "euclidean"]
 #: The metrics of ``smallbert_viz.analysis.similarity``; "euclidean" is the negative distance
 #: (so larger is more similar and a threshold keeps the closest pairs).
@@ -96,7 +98,7 @@ def similarity_heatmap(
     order: Sequence[int] | np.ndarray | None = None,
     threshold: float | None = None,
     metric: SimilarityMetric = "cosine",
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     max_label_chars: int = 40,
     ids: Sequence[int] | np.ndarray | None = None,
@@ -120,7 +122,7 @@ def similarity_heatmap(
     metric : {"cosine", "dot", "euclidean"}
         What the numbers are; names the colour bar and the hover value. For "euclidean" the
         matrix holds negative distances, as ``smallbert_viz.analysis.similarity_matrix`` makes.
-    provenance : str, optional
+    provenance : Provenance or str, optional
         One line (``Provenance.describe()``) shown as the subtitle.
     title : str, optional
         Figure title; default ``"Sentence similarity (<metric>)"``.
@@ -254,7 +256,7 @@ def contribution_heatmap(
     *,
     total: float,
     metric: Literal["cosine", "dot"] = "cosine",
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Token x token contributions to the similarity of one sentence pair.
@@ -270,7 +272,8 @@ def contribution_heatmap(
         The pair's similarity; shown in the title. The subtitle also shows the sum of the
         cells, so a decomposition that does not add up is visible.
     metric : {"cosine", "dot"}
-    provenance, title : str, optional
+    provenance : Provenance or str, optional
+    title : str, optional
         As in :func:`similarity_heatmap`. The total is always appended to the title.
 
     Returns

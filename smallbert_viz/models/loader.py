@@ -123,6 +123,7 @@ def load_model(
     model: str | os.PathLike | None = None,
     *,
     preprocessor: str | os.PathLike | None = None,
+    fallback: bool = False,
 ):
     """Load a TF Hub-format BERT encoder with its preprocessor.
 
@@ -135,15 +136,43 @@ def load_model(
     preprocessor : str or path, optional
         Handle or directory of the matching preprocessor; defaults to
         ``bert_en_uncased_preprocess/3`` (or the offline model's own).
+    fallback : bool
+        With ``model=None``: when the TF Hub small BERT is neither cached nor downloadable,
+        load the offline pretrained ``all-MiniLM-L6-v2`` instead. The substitution is never
+        silent: ``model.note`` says why, and the model's provenance (every subtitle, report
+        and repr) names it "in place of L-8_H-128_A-2". Ignored when ``model`` is given.
 
     Returns
     -------
     BertModel
     """
+    if not isinstance(fallback, bool):
+        raise TypeError(
+            f"The 'fallback' parameter of load_model must be True or False. Got {fallback!r}."
+        )
+    if fallback and model is None and preprocessor is None:
+        try:
+            return _load(resolve(None))
+        except ModelNotFoundError as exc:
+            first = str(exc).split(". ")[0]
+            note = (
+                f"TF Hub small BERT {handles.DEFAULT_NAME} unavailable ({first}); using the "
+                f"offline pretrained model {OFFLINE_FALLBACK!r} instead."
+            )
+            return _load(
+                resolve(OFFLINE_FALLBACK), substitute_for=handles.DEFAULT_NAME, note=note
+            )
+    return _load(resolve(model, preprocessor))
+
+
+#: What ``load_model(fallback=True)`` loads when the TF Hub small BERT cannot be reached.
+OFFLINE_FALLBACK = "all-MiniLM-L6-v2"
+
+
+def _load(spec: ModelSpec, *, substitute_for: str | None = None, note: str | None = None):
     from .model import BertModel
     from .standin import is_standin
 
-    spec = resolve(model, preprocessor)
     encoder = _load_savedmodel(spec.encoder, "encoder")
     folder = (
         handles.cache_folder(spec.encoder) if handles.is_url_handle(spec.encoder) else spec.encoder
@@ -153,7 +182,7 @@ def load_model(
     _check_encoder(encoder, spec.encoder)
     pre = _load_savedmodel(spec.preprocessor, "preprocessor")
     _check_preprocessor(pre, spec.preprocessor)
-    return BertModel(spec, encoder, pre)
+    return BertModel(spec, encoder, pre, substitute_for=substitute_for, note=note)
 
 
 def _check_encoder(encoder: Any, location: str) -> None:
@@ -181,39 +210,3 @@ def _check_preprocessor(pre: Any, location: str) -> None:
             f"{location!r} loaded, but it is not a BERT preprocessor (it has no "
             f"{', '.join(missing)}). Pass a preprocessor such as bert_en_uncased_preprocess/3."
         )
-
-
-def load_model_with_fallback(offline: str = "all-MiniLM-L6-v2"):
-    """The TF Hub small BERT when it is cached or downloadable, else the offline model.
-
-    Returns ``(model, note)`` where ``note`` says which model was used and why, for the
-    console and the report: the substitution is never silent.
-    """
-    try:
-        model = load_model()
-    except ModelNotFoundError as exc:
-        first = str(exc).split(". ")[0]
-        note = (
-            f"TF Hub small BERT {handles.DEFAULT_NAME} unavailable ({first}); using the offline "
-            f"pretrained model {offline!r} instead."
-        )
-        return load_model(offline), note
-    return model, f"Using the TF Hub small BERT {model.info.encoder_handle}."
-
-
-def load_model_or_fallback(
-    model: Any = None, preprocessor: str | os.PathLike | None = None
-) -> tuple[Any, str | None]:
-    """What every view does with a ``model=`` argument: ``(BertModel, note)``.
-
-    A loaded ``BertModel`` is used as it is; ``None`` (and no preprocessor) means the TF Hub
-    small BERT, else the offline model, with a note that says which; anything else goes to
-    :func:`load_model` (note ``None``).
-    """
-    from .model import BertModel
-
-    if isinstance(model, BertModel):
-        return model, None
-    if model is None and preprocessor is None:
-        return load_model_with_fallback()
-    return load_model(model, preprocessor=preprocessor), None

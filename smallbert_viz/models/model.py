@@ -24,7 +24,15 @@ class BertModel:
     shows it. ``embed`` turns texts into vectors; ``attention`` gives per-head attention maps.
     """
 
-    def __init__(self, spec: ModelSpec, encoder: Any, preprocessor: Any) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        encoder: Any,
+        preprocessor: Any,
+        *,
+        substitute_for: str | None = None,
+        note: str | None = None,
+    ) -> None:
         self.spec = spec
         self.encoder = encoder
         self.preprocessor = preprocessor
@@ -50,16 +58,20 @@ class BertModel:
             num_parameters=self.config.num_parameters(),
             default_pooling=spec.default_pooling,
             source=spec.source,
+            substitute_for=substitute_for,
+            note=note,
         )
         self._attention_forward = None  # built on first use by smallbert_viz.attention
         self._encode_fn = None  # built on first use by smallbert_viz.embedding
 
     def __repr__(self) -> str:
         i = self.info
+        instead = f"          in place of {i.substitute_for!r}: {i.note}\n" if i.note else ""
         return (
             f"BertModel({i.name!r}, layers={i.num_layers}, hidden={i.hidden_size}, "
             f"heads={i.num_heads}, vocab={i.vocab_size}, parameters={i.num_parameters:,}, "
             f"default_pooling={i.default_pooling!r}, source={i.source!r},\n"
+            f"{instead}"
             f"          encoder={i.encoder_handle!r},\n"
             f"          preprocessor={i.preprocessor_handle!r})"
         )
@@ -72,11 +84,21 @@ class BertModel:
     def default_pooling(self) -> str:
         return self.spec.default_pooling
 
+    @property
+    def note(self) -> str | None:
+        """Why this model was loaded in place of the one asked for (the offline fallback)."""
+        return self.info.note
+
     def provenance(
         self, pooling: str | None = None, *, normalize: bool = False, max_length: int = 128
     ) -> Provenance:
-        """The provenance record for outputs made with these settings."""
-        return Provenance(self.info, pooling or self.default_pooling, normalize, max_length)
+        """The provenance record for sentence embeddings made with these settings."""
+        return Provenance(
+            self.info,
+            pooling=pooling or self.default_pooling,
+            normalize=normalize,
+            max_length=max_length,
+        )
 
     @cached_property
     def vocab(self) -> list[str]:

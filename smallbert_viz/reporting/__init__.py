@@ -1,6 +1,6 @@
 """Standalone, offline HTML reports: one file with every view, linked, and its provenance.
 
-``report(texts, labels=None, model=None, path="report.html", ...) -> Path`` embeds the texts,
+``report(texts, labels=None, *, model=None, path="report.html", ...) -> Path`` embeds the texts,
 computes the analyses (similarity, cluster order, neighbours, UMAP, attention for a few
 sentences, one pair's token contributions), builds the figures with ``smallbert_viz.figures``
 and writes a single HTML file: plotly.js inlined once, the page's own JavaScript and CSS read
@@ -11,6 +11,7 @@ The package is called ``reporting`` (not ``report``) so that the function ``repo
 re-exported as ``smallbert_viz.report`` without clashing with a subpackage of that name.
 """
 
-from smallbert_viz.reporting.build import ReportContent, build_content, report
+from smallbert_viz.reporting.build import build_content, report
+from smallbert_viz.reporting.content import ReportContent
 
 __all__ = ["ReportContent", "build_content", "report"]

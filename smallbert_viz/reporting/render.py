@@ -207,7 +207,7 @@ def render_html(content: ReportContent) -> str:
         report_js=js,
         note=note,
         provenance_line=html.escape(content.provenance_line),
-        provenance_table=_table(content.provenance, "kv provenance"),
+        provenance_table=_table(content.provenance.rows(), "kv provenance"),
         corpus_summary=_summary_html(content),
         similarity_text=html.escape(content.sections.get("similarity", "")),
         contributions_text=html.escape(content.sections.get("contributions", "")),

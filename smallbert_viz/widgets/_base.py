@@ -29,6 +29,8 @@ from smallbert_viz._validation import check_choice
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+    from smallbert_viz.views.inputs import ViewCorpus
     from smallbert_viz.widgets._event_figure import EventFigureWidget
 
 PLOTLYJS_MODES: tuple[str, ...] = ("once", "always", "cdn", "none")
@@ -137,17 +139,16 @@ class ExplorerBase(widgets.VBox):
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _adopt_corpus(self, owner: str, texts, model, labels, **inputs: Any) -> None:
-        """Resolve the corpus arguments (see ``resolve_corpus``) and keep them on the widget."""
-        from smallbert_viz.widgets._inputs import resolve_corpus
-
-        corpus = resolve_corpus(texts, model, labels, owner=owner, **inputs)
+    def _adopt(self, corpus: ViewCorpus) -> None:
+        """Keep the resolved corpus (see ``views.inputs.resolve_corpus``) on the widget."""
+        self.corpus = corpus
         self.texts = corpus.texts
         self.labels = corpus.labels
         self.embeddings = corpus.embeddings
-        self.model = model
-        self.pooling = corpus.pooling
-        self.normalize = corpus.normalize
+        self.spec = corpus.spec
+        self.model = corpus.model
+        self.pooling = None if corpus.spec is None else corpus.spec.pooling
+        self.normalize = False if corpus.spec is None else corpus.spec.normalize
         self._prov = corpus.provenance
 
     def _report_error(self, exc: BaseException, where: str) -> None:
@@ -185,7 +186,12 @@ class ExplorerBase(widgets.VBox):
         )
 
     @property
-    def provenance(self) -> str:
+    def provenance(self) -> Provenance | None:
+        """Where the numbers shown come from (None before anything is shown)."""
+        return getattr(self, "_prov", None)
+
+    @property
+    def provenance_text(self) -> str:
         """The provenance lines shown in the widget, as plain text."""
         return "\n".join(self._provenance_lines())
 
@@ -207,7 +213,7 @@ class ExplorerBase(widgets.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
         try:
-            page = static_html(list(self.figures.values()), self.provenance)
+            page = static_html(list(self.figures.values()), self.provenance_text)
         except Exception as exc:  # noqa: BLE001 - the live widget must still display
             self._report_error(exc, "static rendering")
             page = None

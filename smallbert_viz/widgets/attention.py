@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from smallbert_viz._validation import check_choice
+from smallbert_viz._validation import check_choice, check_int
+from smallbert_viz.views.inputs import resolve_model
+from smallbert_viz.views.policy import ATTENTION_MAX_LENGTH, attention_uses_grid
 from smallbert_viz.widgets._base import (
     ExplorerBase,
     escape,
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from smallbert_viz.attention import Attention
-    from smallbert_viz.models.model import BertModel
+    from smallbert_viz.provenance import Provenance
 
 VIEWS: tuple[str, ...] = ("grid", "single head", "head view")
 UNITS: tuple[str, ...] = ("wordpieces", "words")
@@ -30,23 +32,30 @@ CACHE_SIZE = 8  # attention results kept per explorer (least recently used dropp
 
 
 class AttentionExplorer(ExplorerBase):
-    """Attention maps of ``model`` for a text and an optional second text.
+    """Attention maps of a model for a text and an optional second text.
 
     Parameters
     ----------
-    model : BertModel
     text : str, optional
         Shown at once; else type one in the text box.
     text_pair : str, optional
         A second text, packed as ``[CLS] text [SEP] text_pair [SEP]``.
-    view : {"grid", "single head", "head view"}
-        Every layer x head, one map large, or bertviz-like lines.
-    layer, head : int
+    model : BertModel, str, path or None
+        A loaded model, a name, handle or path, or None for the default model (with the
+        offline fallback).
+    view : {"grid", "single head", "head view"}, optional
+        Every layer x head, one map large, or bertviz-like lines. Default: the views' rule,
+        the grid up to 32 panels, else the last layer's mean over heads as one map.
+    layer, head : int, optional
         The map of the single-head and head views (``head="mean"`` averages the layer's heads).
+        Default: the last layer's mean when the grid is too big, else layer 0, head 0.
     units : {"wordpieces", "words"}
         ``"words"`` merges ``##`` pieces (``Attention.merge_wordpieces``).
     hide_special : bool
         Drop [CLS]/[SEP] rows and columns, rows renormalised (``Attention.mask_special``).
+    max_length : int
+        Wordpieces per input including [CLS]/[SEP] (at most 512); the views' default is the
+        embeddings' limit.
 
     Attributes
     ----------
@@ -56,32 +65,37 @@ class AttentionExplorer(ExplorerBase):
 
     def __init__(
         self,
-        model: BertModel,
         text: str | None = None,
         text_pair: str | None = None,
         *,
-        view: str = "grid",
-        layer: int = 0,
-        head: int | str = 0,
+        model: Any = None,
+        view: str | None = None,
+        layer: int | None = None,
+        head: int | str | None = None,
         units: str = "wordpieces",
         hide_special: bool = False,
+        max_length: int = ATTENTION_MAX_LENGTH,
     ) -> None:
         owner = "AttentionExplorer"
         super().__init__()
-        if model is None or not hasattr(model, "attention"):
-            raise TypeError(
-                f"The 'model' parameter of {owner} must be a BertModel from load_model(...). "
-                f"Got {type(model).__name__} instead."
-            )
         for name, value in (("text", text), ("text_pair", text_pair)):
             if value is not None and not isinstance(value, str):
                 raise TypeError(
                     f"The {name!r} parameter of {owner} must be a str or None. Got "
                     f"{type(value).__name__} instead."
                 )
+        self.max_length = check_int("max_length", max_length, owner, low=2, high=512)
+        model = resolve_model(model, owner)
+        info = model.info
+        grid = attention_uses_grid(info.num_layers, info.num_heads)
+        if view is None:
+            view = "grid" if grid else "single head"
+        if layer is None:
+            layer = 0 if grid else info.num_layers - 1
+        if head is None:
+            head = 0 if grid else MEAN
         view = check_choice("view", view, VIEWS, owner)
         units = check_choice("units", units, UNITS, owner)
-        info = model.info
         layers = list(range(info.num_layers))
         heads: list[Any] = [MEAN, *range(info.num_heads)]
         check_choice("layer", layer, layers, owner)
@@ -177,7 +191,12 @@ class AttentionExplorer(ExplorerBase):
     def _provenance_lines(self) -> list[str]:
         if self.attention is None:
             return [f"model: {self.model.info.short()}"]
-        return [self.attention.provenance]
+        return [self.attention.provenance.describe()]
+
+    @property
+    def provenance(self) -> Provenance | None:
+        """The provenance of the attention drawn (None before a text was given)."""
+        return None if self.attention is None else self.attention.provenance
 
     # -- computing and drawing ---------------------------------------------------------------
 
@@ -189,7 +208,7 @@ class AttentionExplorer(ExplorerBase):
             self._cache.move_to_end(key)
         else:
             self._set_status("computing attention\u2026")
-            self._cache[key] = self.model.attention(text, pair)
+            self._cache[key] = self.model.attention(text, pair, max_length=self.max_length)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         self.raw_attention = self._cache[key]
@@ -209,7 +228,8 @@ class AttentionExplorer(ExplorerBase):
         return att
 
     def _build_figure(self, att: Attention) -> go.Figure:
-        from smallbert_viz.figures import attention_grid, attention_heatmap, head_view
+        from smallbert_viz.figures import attention_heatmap, head_view
+        from smallbert_viz.views.attention import attention_figure
 
         view = self.view_control.value
         if att.num_tokens == 0:
@@ -218,8 +238,10 @@ class AttentionExplorer(ExplorerBase):
                 "sentence or untick 'hide [CLS]/[SEP]'."
             )
         if view == "grid":
-            return attention_grid(att.probs, list(att.tokens), provenance=att.provenance)
+            return attention_figure(att, grid=True)
         layer, head = self.layer_control.value, self.head_control.value
+        if view == "single head" and head == MEAN and layer == att.num_layers - 1:
+            return attention_figure(att, grid=False)  # the views' own averaged map
         if head == MEAN:
             matrix = att.mean_over_heads(layer)
             what = f"layer {layer}, mean over {att.num_heads} heads"

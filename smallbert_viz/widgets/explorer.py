@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
+from smallbert_viz.views.inputs import resolve_corpus
+from smallbert_viz.views.policy import DEFAULT_SEED
 from smallbert_viz.widgets._base import ExplorerBase
-from smallbert_viz.widgets._inputs import resolve_corpus
 from smallbert_viz.widgets.attention import AttentionExplorer
 from smallbert_viz.widgets.projection import ProjectionExplorer
 from smallbert_viz.widgets.similarity import SimilarityExplorer
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import plotly.graph_objects as go
 
-    from smallbert_viz.models.model import BertModel
+    from smallbert_viz.provenance import Provenance
 
 
 class Explorer(ExplorerBase):
@@ -28,21 +30,29 @@ class Explorer(ExplorerBase):
     Parameters
     ----------
     texts : list of str, length N
-    model : BertModel, optional
-        Needed for attention, token contributions and queries; without it, pass
-        ``embeddings`` and ``provenance`` and only similarity and projection are shown.
     labels : list of str of length N, optional
+    model : BertModel, str, path or None
+        Needed for attention, token contributions and queries: a loaded model, a name, handle
+        or path, or None for the default model (with the offline fallback). With
+        ``embeddings`` and no model, nothing is loaded and only similarity and projection are
+        shown.
     embeddings : array of shape (N, H), optional
-        Precomputed embeddings; with ``model``, ``pooling`` must say how they were made.
+        Precomputed embeddings; with ``model``, ``pooling`` must say how they were made;
+        without, ``provenance`` names them.
     pooling : {"cls", "pooled", "mean"}, optional
     normalize : bool
         Unit-length embeddings (as ``model.embed(..., normalize=True)``); queries are embedded
         the same way. Matters for the dot and euclidean metrics.
-    provenance : str, optional
+    seed : int
+        The views' seed (UMAP layout, heatmap sample).
+    max_length : int
+        Wordpieces per sentence including [CLS]/[SEP] (embeddings and attention).
+    provenance : Provenance or str, optional
     similarity : dict, optional
-        Keyword arguments of :class:`SimilarityExplorer` (``metric``, ``order``, ``threshold``).
+        Options of :class:`SimilarityExplorer` (``metric``, ``order``, ``threshold``,
+        ``max_rows``).
     projection : dict, optional
-        Keyword arguments of :class:`ProjectionExplorer` (``method``, ``n_neighbors``, ...).
+        Options of :class:`ProjectionExplorer` (``method``, ``n_neighbors``, ...).
 
     Attributes
     ----------
@@ -54,53 +64,60 @@ class Explorer(ExplorerBase):
     def __init__(
         self,
         texts: list[str],
-        model: BertModel | None = None,
         labels: list[str] | None = None,
         *,
+        model: Any = None,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
         normalize: bool = False,
-        provenance: str | None = None,
+        seed: int = DEFAULT_SEED,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        provenance: Provenance | str | None = None,
         similarity: dict[str, Any] | None = None,
         projection: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        for name, value in (("similarity", similarity), ("projection", projection)):
+            if value is not None and not isinstance(value, dict):
+                raise TypeError(
+                    f"The {name!r} parameter of Explorer must be a dict of options. Got "
+                    f"{type(value).__name__} instead."
+                )
         # Embed once; both views get the same vectors and provenance.
         corpus = resolve_corpus(
             texts,
-            model,
             labels,
+            model=model,
             embeddings=embeddings,
             pooling=pooling,
-            provenance=provenance,
             normalize=normalize,
+            max_length=max_length,
+            provenance=provenance,
             owner="Explorer",
         )
-        shared = {
-            "embeddings": corpus.embeddings,
-            "pooling": corpus.pooling,
-            "normalize": corpus.normalize,
-            "provenance": corpus.provenance,
-        }
-        self.texts = corpus.texts
-        self.similarity_view = SimilarityExplorer(
-            corpus.texts, model, corpus.labels, **shared, **(similarity or {})
+        self._adopt(corpus)
+        self.similarity_view = SimilarityExplorer.from_corpus(
+            corpus, **{"seed": seed, **(similarity or {})}
         )
-        self.projection_view = ProjectionExplorer(
-            corpus.texts, model, corpus.labels, **shared, **(projection or {})
+        self.projection_view = ProjectionExplorer.from_corpus(
+            corpus, **{"seed": seed, **(projection or {})}
         )
-        self.attention_view = AttentionExplorer(model) if model is not None else None
+        self.attention_view = (
+            AttentionExplorer(model=corpus.model, max_length=max_length)
+            if corpus.model is not None
+            else None
+        )
         self.tabs = widgets.Tab(
             [self.projection_view, self.similarity_view]
             + ([self.attention_view] if self.attention_view is not None else [])
         )
-        titles = ["projection", "similarity"] + (["attention"] if model is not None else [])
+        titles = ["projection", "similarity"] + (["attention"] if self.attention_view else [])
         for i, title in enumerate(titles):
             self.tabs.set_title(i, title)
         if self.attention_view is not None:
             self.projection_view.on_point(self._guard(self.show_sentence, "point -> attention"))
             self.similarity_view.on_pair(self._guard(self.show_pair, "cell -> attention"))
-        self._set_provenance(corpus.provenance)
+        self._set_provenance(corpus.provenance.describe())
         self.children = [self.provenance_html, self.tabs, self.errors]
         self.add_class("smallbert-viz-explorer")
 

@@ -12,7 +12,11 @@ import numpy as np
 
 from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis.neighbors import METRICS as NEIGHBOR_METRICS
-from smallbert_viz.analysis.projection import METHODS, UMAP_MIN_ROWS, default_method
+from smallbert_viz.analysis.projection import METHODS, UMAP_MIN_ROWS
+from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
+from smallbert_viz.views.inputs import ViewCorpus, resolve_corpus
+from smallbert_viz.views.policy import DEFAULT_SEED, UMAP_MIN_DIST, UMAP_N_NEIGHBORS
+from smallbert_viz.views.projection import projection_method
 from smallbert_viz.widgets._base import (
     ExplorerBase,
     escape,
@@ -20,15 +24,17 @@ from smallbert_viz.widgets._base import (
     static_copy,
     sync_figure,
 )
+from smallbert_viz.widgets._latest import LatestRequestWorker
 from smallbert_viz.widgets._table import MAX_ROWS, html_table
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from smallbert_viz.analysis import Neighbors, Projection
-    from smallbert_viz.models.model import BertModel
+    from smallbert_viz.provenance import Provenance
 
 DEFAULT_K = 10
+OWNER = "ProjectionExplorer"
 
 
 class ProjectionExplorer(ExplorerBase):
@@ -43,10 +49,12 @@ class ProjectionExplorer(ExplorerBase):
     Parameters
     ----------
     texts : list of str, length N
-    model : BertModel, optional
-        Embeds ``texts`` (unless ``embeddings`` is given) and the query sentence.
     labels : list of str of length N, optional
         Colours the points (a label or a cluster id per sentence).
+    model : BertModel, str, path or None
+        Embeds ``texts`` (unless ``embeddings`` is given) and the query sentence: a loaded
+        model, a name, handle or path, or None for the default model (with the offline
+        fallback). With ``embeddings`` and no model, nothing is loaded and queries are off.
     embeddings : array of shape (N, H), optional
         Precomputed embeddings. With ``model``, also pass the ``pooling`` that made them
         (queries embed new text that way); without a model, ``provenance``.
@@ -54,17 +62,22 @@ class ProjectionExplorer(ExplorerBase):
     normalize : bool
         Unit-length embeddings (as ``model.embed(..., normalize=True)``); queries are embedded
         the same way. Changes the layout and the dot and euclidean neighbours.
+    seed : int or None
+        The views' UMAP seed (reproducible layout); None: parallel, not reproducible.
     method : {"umap", "pca"}, optional
-        Default :func:`smallbert_viz.analysis.default_method` (PCA below 10 sentences). UMAP
-        needs at least 4 sentences; with fewer, PCA is shown and the status says why.
-    n_neighbors, min_dist, seed : UMAP parameters (``seed=None``: parallel, not reproducible).
+        Default: the views' rule (PCA below 10 sentences). UMAP needs at least 4 sentences;
+        with fewer, PCA is shown and the status says why.
+    n_neighbors, min_dist : UMAP parameters.
     n_components : {2, 3}
         3 gives a 3-D scatter (box/lasso selection is 2-D only).
     k : int, optional
         Neighbours highlighted for a query; default ``min(10, N)``.
     metric : {"cosine", "dot", "euclidean"}
         Similarity for the query's neighbours.
-    provenance : str, optional
+    max_length : int
+        Wordpieces per sentence including [CLS]/[SEP].
+    provenance : Provenance or str, optional
+        Names precomputed embeddings (default: derived from the model and settings).
     background : bool
         Compute UMAP in a thread (default). False computes it before returning.
 
@@ -84,25 +97,69 @@ class ProjectionExplorer(ExplorerBase):
     def __init__(
         self,
         texts: list[str],
-        model: BertModel | None = None,
         labels: list[str] | None = None,
         *,
+        model: Any = None,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
         normalize: bool = False,
+        seed: int | None = DEFAULT_SEED,
         method: str | None = None,
-        n_neighbors: int = 15,
-        min_dist: float = 0.1,
-        seed: int | None = 42,
+        n_neighbors: int = UMAP_N_NEIGHBORS,
+        min_dist: float = UMAP_MIN_DIST,
         n_components: int = 2,
         k: int | None = None,
         metric: str = "cosine",
-        provenance: str | None = None,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        provenance: Provenance | str | None = None,
         background: bool = True,
     ) -> None:
-        from smallbert_viz.analysis import project
+        corpus = resolve_corpus(
+            texts,
+            labels,
+            model=model,
+            embeddings=embeddings,
+            pooling=pooling,
+            normalize=normalize,
+            max_length=max_length,
+            provenance=provenance,
+            owner=OWNER,
+        )
+        self._setup(
+            corpus,
+            seed=seed,
+            method=method,
+            n_neighbors=n_neighbors,
+            min_dist=min_dist,
+            n_components=n_components,
+            k=k,
+            metric=metric,
+            background=background,
+        )
 
-        owner = "ProjectionExplorer"
+    @classmethod
+    def from_corpus(cls, corpus: ViewCorpus, **options: Any) -> ProjectionExplorer:
+        """An explorer of an already resolved corpus (the linked :class:`Explorer` uses it)."""
+        self = cls.__new__(cls)
+        self._setup(corpus, **options)
+        return self
+
+    def _setup(
+        self,
+        corpus: ViewCorpus,
+        *,
+        seed: int | None = DEFAULT_SEED,
+        method: str | None = None,
+        n_neighbors: int = UMAP_N_NEIGHBORS,
+        min_dist: float = UMAP_MIN_DIST,
+        n_components: int = 2,
+        k: int | None = None,
+        metric: str = "cosine",
+        background: bool = True,
+    ) -> None:
+        from smallbert_viz.views.projection import compute_projection
+
+        owner = OWNER
         super().__init__()
         if method is not None:
             method = check_choice("method", method, METHODS, owner)
@@ -112,23 +169,12 @@ class ProjectionExplorer(ExplorerBase):
             seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
         n_components = check_int("n_components", n_components, owner, low=2, high=3)
         self.metric = check_choice("metric", metric, NEIGHBOR_METRICS, owner)
-        self._adopt_corpus(
-            owner,
-            texts,
-            model,
-            labels,
-            embeddings=embeddings,
-            pooling=pooling,
-            provenance=provenance,
-            normalize=normalize,
-        )
+        self._adopt(corpus)
         n = len(self.texts)
         self.k = min(DEFAULT_K, n) if k is None else check_int("k", k, owner, low=1, high=n)
-        if method is None:
-            method = default_method(n)
+        method = projection_method(n, method)
         self.seed = seed
         self.n_components = n_components
-        self.background = bool(background)
 
         self.selected: list[int] = []
         self.highlighted = np.zeros(0, dtype=np.int64)
@@ -137,15 +183,21 @@ class ProjectionExplorer(ExplorerBase):
         self._stale_note = ""
         self._point_callbacks: list[Callable[[int], Any]] = []
         self._ready = threading.Event()
-        self._generation = 0
-        # The single UMAP worker and the latest request it has not started yet (gen, params).
-        self._worker: threading.Thread | None = None
-        self._pending: tuple[int, dict[str, Any]] | None = None
+        self._umap_started = 0.0
+        # One UMAP worker: requests made while it runs collapse into the latest.
+        self._worker = LatestRequestWorker(
+            self._compute_umap,
+            self._deliver_umap,
+            self._umap_failed,
+            name="smallbert-viz-umap",
+            background=background,
+            lock=self._lock,
+        )
         self._requested: tuple[Any, ...] | None = None  # controls of the last apply
         self._status_markup = ""
 
         # PCA first: it is cheap (an H x H eigen-decomposition) and shows something at once.
-        self._pca = project(self.embeddings, method="pca", n_components=min(n_components, n))
+        self._pca = compute_projection(self.embeddings, method="pca", n_components=n_components)
         self.projection: Projection = self._pca
 
         # -- controls
@@ -195,7 +247,7 @@ class ProjectionExplorer(ExplorerBase):
         self.query_text.on_submit(
             self._guard(lambda _t: self.query(self.query_text.value), "query")
         )
-        if model is None:
+        if self.spec is None:
             self.query_text.disabled = self.query_button.disabled = True
             self.query_text.placeholder = "queries need a model: pass model="
         self.clear_button = widgets.Button(description="clear highlight")
@@ -255,6 +307,11 @@ class ProjectionExplorer(ExplorerBase):
         params = self._umap_params()
         return (method, params["n_neighbors"], params["min_dist"])
 
+    @property
+    def background(self) -> bool:
+        """Whether UMAP runs in the background worker."""
+        return self._worker.background
+
     def recompute(self) -> None:
         """Project again with the current method and parameter controls.
 
@@ -266,12 +323,10 @@ class ProjectionExplorer(ExplorerBase):
         method = self.method_control.value
         params = self._umap_params()
         with self._lock:
-            self._generation += 1
-            gen = self._generation
             self._ready.clear()
             self._requested = self._control_key()
             if method == "pca" or len(self.texts) < UMAP_MIN_ROWS:
-                self._pending = None
+                self._worker.supersede()
                 note = "" if method == "pca" else f" (UMAP needs at least {UMAP_MIN_ROWS} points)"
                 self.projection = self._pca
                 self._redraw()
@@ -283,47 +338,28 @@ class ProjectionExplorer(ExplorerBase):
                 f"({escape(', '.join(f'{k}={v}' for k, v in params.items()))}) in the "
                 "background\u2026"
             )
-            if self.background:
-                self._pending = (gen, params)
-                if self._worker is None:
-                    self._worker = threading.Thread(
-                        target=self._work, name="smallbert-viz-umap", daemon=True
-                    )
-                    self._worker.start()
-                return
-        self._run_umap(gen, params)
+            self._umap_started = time.perf_counter()
+        self._worker.submit(params)
 
-    def _work(self) -> None:
-        """The worker: run the latest pending request until none is left."""
-        while True:
-            with self._lock:
-                request, self._pending = self._pending, None
-                if request is None:
-                    self._worker = None
-                    return
-            self._run_umap(*request)
+    def _compute_umap(self, params: dict[str, Any]) -> Projection:
+        from smallbert_viz.views.projection import compute_projection
 
-    def _run_umap(self, gen: int, params: dict[str, Any]) -> None:
-        from smallbert_viz.analysis import project
+        return compute_projection(
+            self.embeddings, method="umap", n_components=self.n_components, **params
+        )
 
-        start = time.perf_counter()
-        try:
-            proj = project(self.embeddings, method="umap", n_components=self.n_components, **params)
-            with self._lock:
-                if gen != self._generation:
-                    return  # superseded: a newer request owns the plot and the status
-                self.projection = proj
-                self._redraw()
-                self._set_status(f"UMAP ready ({time.perf_counter() - start:.1f} s).")
+    def _deliver_umap(self, gen: int, params: dict[str, Any], proj: Projection) -> None:
+        self.projection = proj
+        self._redraw()
+        self._set_status(f"UMAP ready ({time.perf_counter() - self._umap_started:.1f} s).")
+        self._ready.set()
+
+    def _umap_failed(self, gen: int, params: dict[str, Any], exc: BaseException) -> None:
+        self._report_error(exc, "UMAP (background thread)")
+        with self._lock:
+            if self._worker.is_latest(gen):
+                self._set_status("UMAP failed (see the error below); the previous layout is kept.")
                 self._ready.set()
-        except Exception as exc:  # noqa: BLE001 - shown in the error panel
-            self._report_error(exc, "UMAP (background thread)")
-            with self._lock:
-                if gen == self._generation:
-                    self._set_status(
-                        "UMAP failed (see the error below); the previous layout is kept."
-                    )
-                    self._ready.set()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until the requested projection is drawn; False if ``timeout`` s passed first."""
@@ -348,19 +384,17 @@ class ProjectionExplorer(ExplorerBase):
     # -- drawing -----------------------------------------------------------------------------
 
     def _build_figure(self, projection: Projection) -> go.Figure:
-        from smallbert_viz.figures import projection_scatter
+        from smallbert_viz.views.projection import projection_figure
 
         colour = self.colour_control.value
         labels = self.labels if colour == "label" else None
         if colour == "cluster":
-            labels = list(self.clusters)
-        return projection_scatter(
-            projection.coords,
-            self.texts,
+            labels = [str(c) for c in self.clusters]
+        return projection_figure(
+            self.corpus,
+            projection,
             labels=labels,
             highlight=self.highlighted if self.highlighted.size else None,
-            provenance=self._prov,
-            method_description=projection.describe(),
         )
 
     def _redraw(self) -> None:
@@ -411,7 +445,7 @@ class ProjectionExplorer(ExplorerBase):
             self.status.value = f"<span style='font-size:12px'>{markup}</span>"
 
     def _provenance_lines(self) -> list[str]:
-        return [self._prov, self.projection.describe()]
+        return [self._prov.describe(), self.projection.describe()]
 
     @property
     def figures(self) -> dict[str, go.Figure]:
@@ -502,12 +536,13 @@ class ProjectionExplorer(ExplorerBase):
         owner = "ProjectionExplorer.query"
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{owner} needs a non-empty str. Got {text!r} instead.")
-        if self.model is None:
-            raise ValueError(f"{owner} needs a model to embed the query: pass model= .")
+        if self.spec is None:
+            raise ValueError(
+                f"{owner} needs a model to embed the query: pass model= (and the pooling of the "
+                "embeddings)."
+            )
         k = self.k if k is None else check_int("k", k, owner, low=1, high=len(self.texts))
-        vector = np.asarray(
-            self.model.embed([text], pooling=self.pooling, normalize=self.normalize), np.float32
-        )
+        vector = np.asarray(self.spec.embed([text]), np.float32)
         result = query_neighbors(vector, self.embeddings, k=k, metric=self.metric)
         with self._lock:
             self.query_result = result

@@ -10,6 +10,10 @@ import numpy as np
 
 from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis.similarity import METRICS
+from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
+from smallbert_viz.views.inputs import ViewCorpus, resolve_corpus
+from smallbert_viz.views.policy import DEFAULT_SEED
+from smallbert_viz.views.similarity import heatmap_rows
 from smallbert_viz.widgets._base import (
     ExplorerBase,
     escape,
@@ -22,9 +26,10 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from smallbert_viz.analysis import SimilarityMatrix, TokenContributions
-    from smallbert_viz.models.model import BertModel
+    from smallbert_viz.provenance import Provenance
 
-ORDERS: tuple[str, ...] = ("input", "clustered")
+ORDERS: tuple[str, ...] = ("clustered", "input")
+OWNER = "SimilarityExplorer"
 
 
 class SimilarityExplorer(ExplorerBase):
@@ -33,34 +38,44 @@ class SimilarityExplorer(ExplorerBase):
     Parameters
     ----------
     texts : list of str, length N
-    model : BertModel, optional
-        Embeds ``texts`` (unless ``embeddings`` is given) and gives the token vectors of a
-        clicked pair. Without it, clicks show which pair was chosen but no contributions.
     labels : list of str of length N, optional
         A group per sentence, shown in hover and outlined when the order makes groups contiguous.
+    model : BertModel, str, path or None
+        Embeds ``texts`` (unless ``embeddings`` is given) and gives the token vectors of a
+        clicked pair: a loaded model, a name, handle or path, or None for the default model
+        (with the offline fallback). With ``embeddings`` and no model, nothing is loaded and
+        clicks show the pair without contributions.
     embeddings : array of shape (N, H), optional
-        Precomputed embeddings. With ``model``, also pass the ``pooling`` that made them
-        (queries embed new text that way); without a model, ``provenance``.
+        Precomputed embeddings. With ``model``, also pass the ``pooling`` that made them;
+        without a model, ``provenance``.
     pooling : {"cls", "pooled", "mean"}, optional
         Pooling used to embed; default the model's own.
     normalize : bool
-        Unit-length embeddings (as ``model.embed(..., normalize=True)``). Matters for the dot
-        and euclidean metrics.
+        Unit-length embeddings (as ``model.embed(..., normalize=True)``).
+    seed : int
+        The views' seed: which sentences the heatmap samples above ``max_rows``.
     metric : {"cosine", "dot", "euclidean"}
         Initial metric ("euclidean" shows negative distances: larger is more similar).
-    order : {"input", "clustered"}
-        Initial row order.
+    order : {"clustered", "input"}
+        Initial row order (the views' default: clustered).
     threshold : float, optional
         Initially grey out cells below it.
-    provenance : str, optional
-        One line naming where the embeddings came from (default: the model's provenance).
+    max_rows : int, optional
+        The heatmap shows every sentence up to this many, else a seeded random sample.
+        Default: the views' policy, ``views.policy.HEATMAP_MAX_ROWS`` (1,000).
+    max_length : int
+        Wordpieces per sentence including [CLS]/[SEP].
+    provenance : Provenance or str, optional
+        Names precomputed embeddings (default: derived from the model and settings).
 
     Attributes
     ----------
+    rows : ndarray of shape (M,)
+        The sentences the heatmap shows (all, or the sample), ascending.
     similarity : SimilarityMatrix
-        The matrix for the current metric, rows in input order, shape (N, N).
-    order : ndarray of shape (N,)
-        Row k of the heatmap is ``texts[order[k]]``.
+        The matrix of ``rows`` for the current metric, shape (M, M).
+    order : ndarray of shape (M,)
+        Heatmap row k is sentence ``rows[order[k]]``.
     pair : tuple of int or None
         The last clicked pair (input row indices).
     contributions : TokenContributions or None
@@ -70,32 +85,64 @@ class SimilarityExplorer(ExplorerBase):
     def __init__(
         self,
         texts: list[str],
-        model: BertModel | None = None,
         labels: list[str] | None = None,
         *,
+        model: Any = None,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
         normalize: bool = False,
+        seed: int = DEFAULT_SEED,
         metric: str = "cosine",
-        order: str = "input",
+        order: str = "clustered",
         threshold: float | None = None,
-        provenance: str | None = None,
+        max_rows: int | None = None,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        provenance: Provenance | str | None = None,
     ) -> None:
-        owner = "SimilarityExplorer"
-        super().__init__()
-        metric = check_choice("metric", metric, METRICS, owner)
-        order = check_choice("order", order, ORDERS, owner)
-        if threshold is not None:
-            threshold = check_float("threshold", threshold, owner)
-        self._adopt_corpus(
-            owner,
+        corpus = resolve_corpus(
             texts,
-            model,
             labels,
+            model=model,
             embeddings=embeddings,
             pooling=pooling,
-            provenance=provenance,
             normalize=normalize,
+            max_length=max_length,
+            provenance=provenance,
+            owner=OWNER,
+        )
+        self._setup(corpus, seed=seed, metric=metric, order=order, threshold=threshold,
+                    max_rows=max_rows)
+
+    @classmethod
+    def from_corpus(cls, corpus: ViewCorpus, **options: Any) -> SimilarityExplorer:
+        """An explorer of an already resolved corpus (the linked :class:`Explorer` uses it)."""
+        self = cls.__new__(cls)
+        self._setup(corpus, **options)
+        return self
+
+    def _setup(
+        self,
+        corpus: ViewCorpus,
+        *,
+        seed: int = DEFAULT_SEED,
+        metric: str = "cosine",
+        order: str = "clustered",
+        threshold: float | None = None,
+        max_rows: int | None = None,
+    ) -> None:
+        super().__init__()
+        metric = check_choice("metric", metric, METRICS, OWNER)
+        order = check_choice("order", order, ORDERS, OWNER)
+        if threshold is not None:
+            threshold = check_float("threshold", threshold, OWNER)
+        seed = check_int("seed", seed, OWNER, low=0, high=2**32 - 1)
+        if max_rows is not None:
+            max_rows = check_int("max_rows", max_rows, OWNER, low=2)
+        self._adopt(corpus)
+        self.seed = seed
+        self.rows = heatmap_rows(len(self.texts), max_rows=max_rows, seed=seed)
+        self._sample = self.embeddings if len(self.rows) == len(self.texts) else (
+            self.embeddings[self.rows]
         )
         self._matrices: dict[str, SimilarityMatrix] = {}
         self._orders: dict[str, np.ndarray] = {}
@@ -170,12 +217,12 @@ class SimilarityExplorer(ExplorerBase):
         from smallbert_viz.analysis import similarity_matrix
 
         if metric not in self._matrices:
-            self._matrices[metric] = similarity_matrix(self.embeddings, metric=metric)
+            self._matrices[metric] = similarity_matrix(self._sample, metric=metric)
         return self._matrices[metric]
 
     def _order(self, metric: str, kind: str) -> np.ndarray:
         if kind == "input":
-            return np.arange(len(self.texts))
+            return np.arange(len(self.rows))
         from smallbert_viz.analysis import cluster_order
 
         if metric not in self._orders:
@@ -197,18 +244,16 @@ class SimilarityExplorer(ExplorerBase):
     # -- figures -----------------------------------------------------------------------------
 
     def _build_figure(self) -> go.Figure:
-        from smallbert_viz.figures import similarity_heatmap
+        from smallbert_viz.views.similarity import similarity_figure
 
         metric = self.metric_control.value
         order = self.order_control.value
-        return similarity_heatmap(
-            self._matrix(metric).matrix,
-            self.texts,
-            labels=self.labels,
-            order=None if order == "input" else self._order(metric, order),
+        return similarity_figure(
+            self.corpus,
+            self.rows,
+            self._matrix(metric),
+            None if order == "input" else self._order(metric, order),
             threshold=self.threshold,
-            metric=metric,
-            provenance=self._prov,
         )
 
     def _wire(self) -> None:
@@ -285,7 +330,7 @@ class SimilarityExplorer(ExplorerBase):
         return None if self._contribution_fw is None else static_copy(self._contribution_fw)
 
     def _provenance_lines(self) -> list[str]:
-        lines = [self._prov]
+        lines = [self._prov.describe()]
         if self.pooling not in (None, "mean"):
             lines.append(
                 f"token contributions: exact decomposition of the mean-pooled score; this "
@@ -304,27 +349,29 @@ class SimilarityExplorer(ExplorerBase):
         with self._lock:
             if fw is not self._fw:
                 return
-            order = self.order  # the drawing clicked on (stale clicks never get here)
+            shown = self.rows[self.order]  # the drawing clicked on (stale ones never get here)
         self._update_status()  # drops a "click again" note
-        self.select_pair(int(order[int(row)]), int(order[int(col)]))
+        self.select_pair(int(shown[int(row)]), int(shown[int(col)]))
 
     def select_pair(self, i: int, j: int) -> None:
         """Show the token contributions of sentences ``i`` and ``j`` (input row indices)."""
+        from smallbert_viz.analysis import similarity_matrix
+
         n = len(self.texts)
         i = check_int("i", i, "SimilarityExplorer.select_pair", low=0, high=n - 1)
         j = check_int("j", j, "SimilarityExplorer.select_pair", low=0, high=n - 1)
         self.pair = (i, j)
         metric = self.metric_control.value
-        score = float(self._matrix(metric).matrix[i, j])
+        score = float(similarity_matrix(self.embeddings[[i, j]], metric=metric).matrix[0, 1])
         head = (
             f"<b>#{i}</b> {escape(self.texts[i])}<br><b>#{j}</b> {escape(self.texts[j])}<br>"
             f"{escape(metric)}: {score:.4f}"
         )
-        if self.model is None:
+        if self.spec is None:
             self.contributions = None
             self.pair_html.value = (
-                head + "<br><i>Token contributions need the model: pass model= to "
-                "SimilarityExplorer.</i>"
+                head + "<br><i>Token contributions need the model: pass model= (and the "
+                "pooling of the embeddings) to SimilarityExplorer.</i>"
             )
             self.pair_box.children = [self.pair_html]
         else:
@@ -338,35 +385,13 @@ class SimilarityExplorer(ExplorerBase):
             callback(i, j)
 
     def _vectors(self, i: int) -> Any:
-        from smallbert_viz.embedding import token_vectors
-
         if i not in self._token_vectors:
-            self._token_vectors[i] = token_vectors(self.model, self.texts[i])
+            self._token_vectors[i] = self.spec.token_vectors(self.texts[i])
         return self._token_vectors[i]
 
     def _contribution_figure(self, i: int, j: int, metric: str) -> go.Figure:
-        from smallbert_viz.analysis import token_contributions
-        from smallbert_viz.figures import contribution_heatmap
+        from smallbert_viz.views.pair import pair_view
 
-        a, b = self._vectors(i), self._vectors(j)
-        # Contributions exist for cosine and dot; a euclidean view explains the cosine score,
-        # and for unit-length embeddings the dot product is the cosine.
-        cmetric = "dot" if metric == "dot" and not self.normalize else "cosine"
-        self.contributions = token_contributions(a.vectors, b.vectors, metric=cmetric)
-        title = f"Token contributions, #{i} (rows) \u00d7 #{j} (columns)"
-        if self.pooling != "mean":
-            title += f" \u2014 mean-pooling decomposition (heatmap: {self.pooling} pooling)"
-        if metric == "euclidean":
-            title += " \u2014 cosine shown"
-        elif metric == "dot" and self.normalize:
-            title += " \u2014 cosine, the dot product of these unit-length embeddings"
-        return contribution_heatmap(
-            self.contributions.matrix,
-            list(a.tokens),
-            list(b.tokens),
-            total=self.contributions.total,
-            metric=cmetric,
-            provenance=self._prov
-            + ("" if self.pooling == "mean" else " | contributions: mean pooling"),
-            title=title,
-        )
+        view = pair_view(self.spec, i, j, (self._vectors(i), self._vectors(j)), metric=metric)
+        self.contributions = view.contributions
+        return view.figure

@@ -91,7 +91,7 @@ def test_merge_wordpieces_matches_direct_numpy():
             expected[:, :, g, h] = p[:, :, rows][:, :, :, cols].sum(axis=-1).mean(axis=-1)
     np.testing.assert_allclose(merged.probs, expected, atol=1e-6)
     np.testing.assert_allclose(merged.probs.sum(axis=-1), 1.0, atol=1e-5)
-    assert "wordpieces merged" in merged.provenance
+    assert "wordpieces merged" in str(merged.provenance)
     assert merged.merge_wordpieces().tokens == merged.tokens  # idempotent
 
 
@@ -114,7 +114,7 @@ def test_mask_special_matches_direct_numpy():
     unnormalised = att.mask_special(renormalize=False)
     np.testing.assert_allclose(unnormalised.probs, raw, atol=1e-7)
     assert np.all(unnormalised.probs.sum(-1) < 1.0)
-    assert "[CLS]/[SEP] removed, rows renormalised" in masked.provenance
+    assert "[CLS]/[SEP] removed, rows renormalised" in str(masked.provenance)
     both = att.merge_wordpieces().mask_special()
     assert both.tokens == ("painkiller", "is", "fine")
     np.testing.assert_allclose(both.probs.sum(-1), 1.0, atol=1e-5)
@@ -142,8 +142,8 @@ def test_compute_attention_single_sentence(standin_model):
     np.testing.assert_array_equal(att.segment_ids, np.zeros(9, np.int32))
     np.testing.assert_allclose(att.probs.sum(-1), 1.0, atol=1e-5)
     assert att.model_name == standin_model.info.name
-    assert "attention probabilities" in att.provenance
-    assert standin_model.info.short() in att.provenance
+    assert "attention probabilities" in str(att.provenance)
+    assert standin_model.info.short() in str(att.provenance)
     assert att.text == "Antibiotics aren't painkiller" and att.text_pair is None
     words = att.merge_wordpieces()
     assert "painkiller" in words.tokens and words.num_tokens == 7
@@ -172,7 +172,7 @@ def test_compute_attention_pair_and_minilm(minilm_model):
     np.testing.assert_array_equal(att.segment_ids, [0] * 7 + [1] * 4)
     assert att.probs.shape == (6, 12, 11, 11)
     np.testing.assert_allclose(att.probs.sum(-1), 1.0, atol=1e-5)
-    assert "all-MiniLM-L6-v2" in att.provenance and "GELU: erf" in att.provenance
+    assert "all-MiniLM-L6-v2" in str(att.provenance) and "GELU: erf" in str(att.provenance)
     assert att.text_pair == "Very old."
 
 

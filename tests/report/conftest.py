@@ -53,8 +53,8 @@ def built_report(standin_model, tmp_path_factory) -> BuiltReport:
     path = report(
         texts,
         labels,
-        standin_model,
-        tmp_path_factory.mktemp("report") / "sub" / "report.html",
+        model=standin_model,
+        path=tmp_path_factory.mktemp("report") / "sub" / "report.html",
         attention_for=attention_for,
         title="Test report " + EVIL,
     )

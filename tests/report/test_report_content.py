@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics.pairwise import cosine_similarity
 
 from smallbert_viz.reporting import build as build_mod
+from smallbert_viz.views import policy
 
 from .conftest import corpus_with_traps
 
@@ -23,8 +24,8 @@ def _row_ids(fig) -> list[int]:
 def test_sampled_heatmap_hover_names_original_sentence_indices(standin_model, monkeypatch):
     texts, labels = corpus_with_traps(16)
     n = len(texts)
-    monkeypatch.setattr(build_mod, "MAX_HEATMAP_N", 7)  # sample 7 of 20 (the > 1,000 path)
-    content = build_mod.build_content(texts, labels, standin_model, attention_for=[0], seed=3)
+    monkeypatch.setattr(policy, "HEATMAP_MAX_ROWS", 7)  # sample 7 of 20 (the > 1,000 path)
+    content = build_mod.build_content(texts, labels, model=standin_model, attention_for=[0], seed=3)
     rows = content.heatmap_rows
     assert len(rows) == 7 and len(set(rows.tolist())) == 7 and rows.max() < n
     assert not np.array_equal(np.sort(rows), np.arange(7))  # a real sample, not the first 7
@@ -42,7 +43,7 @@ def test_sampled_heatmap_hover_names_original_sentence_indices(standin_model, mo
 
 def test_unsampled_heatmap_ids_are_the_rows(standin_model):
     texts, labels = corpus_with_traps(6)
-    content = build_mod.build_content(texts, labels, standin_model, attention_for=[0])
+    content = build_mod.build_content(texts, labels, model=standin_model, attention_for=[0])
     assert _row_ids(content.figures["similarity"]) == content.heatmap_rows.tolist()
     assert sorted(content.heatmap_rows.tolist()) == list(range(len(texts)))
 
@@ -51,12 +52,12 @@ def test_unsampled_heatmap_ids_are_the_rows(standin_model):
 def test_contribution_figure_says_when_it_decomposes_mean_pooling(standin_model, pooling):
     texts, _ = corpus_with_traps(6)
     content = build_mod.build_content(
-        texts, None, standin_model, pooling=pooling, pair=(0, 1), attention_for=[0]
+        texts, None, model=standin_model, pooling=pooling, pair=(0, 1), attention_for=[0]
     )
     fig = content.figures["contributions"]
     title = html.unescape(fig.layout.title.text)
     subtitle = html.unescape(fig.layout.title.subtitle.text)
-    note = "contributions: mean pooling of last-layer token vectors (the embeddings use cls)"
+    note = "contributions: mean pooling of last-layer token vectors"
     if pooling == "mean":
         assert "mean-pooling decomposition" not in title
         assert "contributions: mean pooling" not in subtitle
@@ -74,8 +75,8 @@ def test_precomputed_embeddings_give_the_same_report(standin_model):
     texts, labels = corpus_with_traps(10)
     emb = standin_model.embed(texts, pooling="mean", normalize=True)
     kwargs = {"pooling": "mean", "normalize": True, "attention_for": [0], "seed": 5}
-    fresh = build_mod.build_content(texts, labels, standin_model, **kwargs)
-    given = build_mod.build_content(texts, labels, standin_model, embeddings=emb, **kwargs)
+    fresh = build_mod.build_content(texts, labels, model=standin_model, **kwargs)
+    given = build_mod.build_content(texts, labels, model=standin_model, embeddings=emb, **kwargs)
     np.testing.assert_array_equal(given.heatmap_rows, fresh.heatmap_rows)
     np.testing.assert_allclose(given.heatmap_matrix, fresh.heatmap_matrix, atol=1e-6)
     np.testing.assert_array_equal(given.neighbor_indices, fresh.neighbor_indices)
@@ -87,7 +88,16 @@ def test_precomputed_embeddings_are_used(standin_model):
     texts, _ = corpus_with_traps(6)
     rng = np.random.default_rng(0)
     other = rng.normal(size=(len(texts), standin_model.hidden_size)).astype(np.float32)
-    content = build_mod.build_content(texts, None, standin_model, embeddings=other, pair=(0, 1))
+    content = build_mod.build_content(
+        texts,
+        None,
+        model=standin_model,
+        embeddings=other,
+        pooling="cls",
+        provenance="random vectors, named by the test",
+        pair=(0, 1),
+    )
+    assert content.provenance_line == "random vectors, named by the test"
     rows = content.heatmap_rows
     reference = cosine_similarity(other.astype(np.float64))[np.ix_(rows, rows)]
     np.testing.assert_allclose(content.heatmap_matrix, reference, atol=1e-5)
@@ -96,11 +106,11 @@ def test_precomputed_embeddings_are_used(standin_model):
 @pytest.mark.parametrize(
     ("make", "normalize", "match"),
     [
-        (lambda n, h: np.zeros((n, h + 1)), False, r"must have shape \(\d+, \d+\)"),
-        (lambda n, h: np.zeros((n - 1, h)), False, r"must have shape"),
-        (lambda n, h: np.full((n, h), np.nan), False, "must be finite"),
-        (lambda n, h: np.full((n, h), 2.0), True, "unit-length rows with normalize=True"),
-        (lambda n, h: [["x"] * h] * n, False, "must be a float array"),
+        (lambda n, h: np.zeros((n, h + 1)), False, "another model"),
+        (lambda n, h: np.zeros((n - 1, h)), False, r"must have shape .* = \(3, H\): one row"),
+        (lambda n, h: np.full((n, h), np.nan), False, "must hold finite numbers"),
+        (lambda n, h: np.full((n, h), 2.0), True, "normalize=True.*length ratio"),
+        (lambda n, h: [["x"] * h] * n, False, "must hold finite numbers. Got dtype <U1"),
     ],
 )
 def test_bad_embeddings_raise_with_the_fix(tmp_path, standin_model, make, normalize, match):
@@ -109,6 +119,14 @@ def test_bad_embeddings_raise_with_the_fix(tmp_path, standin_model, make, normal
     texts = ["A cat sat.", "A dog ran.", "Stocks fell."]
     bad = make(len(texts), standin_model.hidden_size)
     with pytest.raises(ValueError, match=match) as err:
-        report(texts, None, standin_model, tmp_path / "r.html", embeddings=bad, normalize=normalize)
-    assert "model.embed(texts" in str(err.value)
+        report(
+            texts,
+            None,
+            model=standin_model,
+            path=tmp_path / "r.html",
+            embeddings=bad,
+            pooling="cls",
+            normalize=normalize,
+        )
+    assert "embeddings" in str(err.value)
     assert not (tmp_path / "r.html").exists()

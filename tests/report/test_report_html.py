@@ -243,7 +243,7 @@ def test_data_sizes_are_compact(built_report):
         ([], None, {}, ValueError, "at least 2 sentences. Got 0"),
         ("one sentence", None, {}, TypeError, "single str"),
         (["a", None], None, {}, TypeError, r"texts\[1\] is NoneType"),
-        (["a b", "c d", "e f"], ["x", "y"], {}, ValueError, r"one label per sentence \(3\). Got 2"),
+        (["a b", "c d", "e f"], ["x", "y"], {}, ValueError, r"one entry per text \(3\). Got 2"),
         (["a b", "c d"], None, {"attention_for": [5]}, ValueError, "attention_for"),
         (["a b", "c d"], None, {"seed": -1}, ValueError, "'seed'"),
         (["a b", "c d"], None, {"pair": (1, 1)}, ValueError, "two different sentence indices"),
@@ -254,7 +254,7 @@ def test_bad_input_raises_before_any_work(tmp_path, texts, labels, kwargs, error
 
     # model=object() would fail on use: input errors must be raised first.
     with pytest.raises(error, match=match):
-        report(texts, labels, object(), tmp_path / "r.html", **kwargs)
+        report(texts, labels, model=object(), path=tmp_path / "r.html", **kwargs)
     assert not (tmp_path / "r.html").exists()
 
 
@@ -262,6 +262,8 @@ def test_bad_model_and_path(tmp_path, standin_model):
     from smallbert_viz.reporting import report
 
     with pytest.raises(TypeError, match="must be a BertModel, a model name"):
-        report(["a b", "c d"], None, 42, tmp_path / "r.html")
+        report(["a b", "c d"], None, model=42, path=tmp_path / "r.html")
     with pytest.raises(IsADirectoryError, match="is a folder"):
-        report(["a b", "c d"], None, standin_model, tmp_path)
+        report(["a b", "c d"], None, model=standin_model, path=tmp_path)
+    with pytest.raises(TypeError, match="'path' parameter of report"):
+        report(["a b", "c d"], None, model=standin_model, path=3)

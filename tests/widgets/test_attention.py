@@ -20,7 +20,7 @@ def reference(standin_model):
 def explorer(standin_model):
     from smallbert_viz.widgets import AttentionExplorer
 
-    return AttentionExplorer(standin_model, TEXT, PAIR)
+    return AttentionExplorer(TEXT, PAIR, model=standin_model)
 
 
 def test_grid_shows_every_layer_and_head(explorer, reference):
@@ -33,7 +33,7 @@ def test_grid_shows_every_layer_and_head(explorer, reference):
                 np.asarray(fw.data[layer * heads + head].z), reference.probs[layer, head], atol=1e-6
             )
     assert explorer.layer_control.disabled and explorer.head_control.disabled
-    assert "attention probabilities" in explorer.provenance
+    assert "attention probabilities" in explorer.provenance_text
     assert explorer.figure is not None and len(explorer.figure.data) == 16
 
 
@@ -78,7 +78,7 @@ def test_words_and_hidden_special_tokens(explorer, reference):
         z = np.asarray(explorer.figure_widget.data[0].z)
         assert z.shape == (expected.num_tokens, expected.num_tokens)
         np.testing.assert_allclose(z, expected.head(0, 0), atol=1e-6)
-        assert "renormalised" in explorer.provenance
+        assert "renormalised" in explorer.provenance_text
     finally:
         explorer.units_control.value = "wordpieces"
         explorer.special_control.value = False
@@ -88,7 +88,7 @@ def test_words_and_hidden_special_tokens(explorer, reference):
 def test_new_text_escaping_and_errors(standin_model):
     from smallbert_viz.widgets import AttentionExplorer
 
-    ex = AttentionExplorer(standin_model)
+    ex = AttentionExplorer(model=standin_model)
     assert ex.figure is None and ex.figures == {}
     ex.text_control.value = EVIL
     ex.run_button.click()
@@ -108,11 +108,11 @@ def test_bad_arguments(standin_model):
     from smallbert_viz.widgets import AttentionExplorer
 
     with pytest.raises(ValueError, match="'view' parameter of AttentionExplorer"):
-        AttentionExplorer(standin_model, "x", view="model view")
+        AttentionExplorer("x", view="model view", model=standin_model)
     with pytest.raises(ValueError, match="'layer' parameter of AttentionExplorer"):
-        AttentionExplorer(standin_model, "x", layer=8)
-    with pytest.raises(TypeError, match="BertModel"):
-        AttentionExplorer(None)
+        AttentionExplorer("x", layer=8, model=standin_model)
+    with pytest.raises(TypeError, match="'model' parameter of AttentionExplorer must be a BertModel"):
+        AttentionExplorer("x", model=42)
 
 
 def test_cache_keeps_the_most_recent_attention_only(monkeypatch, standin_model):
@@ -127,7 +127,7 @@ def test_cache_keeps_the_most_recent_attention_only(monkeypatch, standin_model):
         return real(text, text_pair, **kwargs)
 
     monkeypatch.setattr(standin_model, "attention", counting)
-    ex = AttentionExplorer(standin_model)
+    ex = AttentionExplorer(model=standin_model)
     texts = [f"sentence number {i} about the weather" for i in range(CACHE_SIZE + 2)]
     for text in texts:
         ex.show(text)

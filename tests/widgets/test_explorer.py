@@ -11,7 +11,7 @@ def test_clicks_open_attention(standin_model, corpus40, mean_embeddings):
     from smallbert_viz.widgets import Explorer
 
     texts, labels = corpus40
-    ex = Explorer(texts, standin_model, labels, pooling="mean", projection={"method": "pca"})
+    ex = Explorer(texts, labels, model=standin_model, pooling="mean", projection={"method": "pca"})
     assert ex.tabs.children == (ex.projection_view, ex.similarity_view, ex.attention_view)
     np.testing.assert_allclose(ex.similarity_view.embeddings, mean_embeddings, atol=1e-5)
     assert ex.projection_view.embeddings is ex.similarity_view.embeddings  # embedded once
@@ -24,10 +24,12 @@ def test_clicks_open_attention(standin_model, corpus40, mean_embeddings):
     assert ex.tabs.selected_index == 2
     assert ex.attention_view.figure is not None
 
-    click(ex.similarity_view.figure_widget, 0, [4, 9])
-    assert ex.similarity_view.pair == (4, 9)
-    assert ex.attention_view.attention.text == texts[4]
-    assert ex.attention_view.attention.text_pair == texts[9]
+    sv = ex.similarity_view
+    click(sv.figure_widget, 0, [4, 9])  # heatmap row 4, column 9 of the clustered order
+    i, j = (int(sv.rows[sv.order[k]]) for k in (4, 9))
+    assert sv.pair == (i, j) and i != 4  # the views' default order is clustered
+    assert ex.attention_view.attention.text == texts[i]
+    assert ex.attention_view.attention.text_pair == texts[j]
     assert ex.last_error is None and ex.similarity_view.last_error is None
     assert set(ex.figures) == {"projection", "similarity", "contributions", "attention"}
     assert "pooling: mean" in ex.provenance_html.value
@@ -48,7 +50,7 @@ def test_five_sentences(standin_model, corpus40):
     from smallbert_viz.widgets import Explorer
 
     texts = corpus40[0][:5]
-    ex = Explorer(texts, standin_model, pooling="mean")
+    ex = Explorer(texts, model=standin_model, pooling="mean")
     view = ex.projection_view
     assert ex.wait_ready(30) and view.projection.method == "pca" and view.k == 5
     result = view.query("Rain is expected all weekend.")

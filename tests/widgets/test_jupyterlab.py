@@ -35,16 +35,16 @@ rows = [i for lab in sorted(set(corpus.labels))
 texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows]"""
     cells = [
         setup,
-        "sim = SimilarityExplorer(texts, model, labels, pooling='mean')\nsim",
-        "proj = ProjectionExplorer(texts, model, labels, pooling='mean', method='umap', "
+        "sim = SimilarityExplorer(texts, labels, model=model, pooling='mean')\nsim",
+        "proj = ProjectionExplorer(texts, labels, model=model, pooling='mean', method='umap', "
         "n_neighbors=8, seed=1)\nproj",
-        f"att = AttentionExplorer(model, {ATTENTION_TEXT!r})\natt",
+        f"att = AttentionExplorer({ATTENTION_TEXT!r}, model=model)\natt",
         # The hover race: a PCA scatter with many points, plus plotly's own selection callback
         # (the path that loses events) counted for comparison.
         "import json\n"
         "idx = list(range(0, len(corpus.texts), 3))\n"
-        "sel = ProjectionExplorer([corpus.texts[i] for i in idx], model, "
-        "[corpus.labels[i] for i in idx], pooling='mean', method='pca')\n"
+        "sel = ProjectionExplorer([corpus.texts[i] for i in idx], "
+        "[corpus.labels[i] for i in idx], model=model, pooling='mean', method='pca')\n"
         "sel.add_class('race-test')\n"
         "native = []\n"
         "sel.figure_widget.data[-1].on_selection(lambda trace, points, selector: "
@@ -59,7 +59,7 @@ texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows
         "big.add_class('webgl-test')\n"
         "big",
         "from smallbert_viz.widgets import Explorer\n"
-        "ex = Explorer(texts, model, labels, pooling='mean', projection={'method': 'pca'})\n"
+        "ex = Explorer(texts, labels, model=model, pooling='mean', projection={'method': 'pca'})\n"
         "ex.add_class('tabs-test')\n"
         "ex",
         # Split so that the sentinel appears only in the output, never in the cell source.

@@ -33,7 +33,7 @@ def pca_explorer(standin_model, corpus40):
     from smallbert_viz.widgets import ProjectionExplorer
 
     texts, labels = corpus40
-    return ProjectionExplorer(texts, standin_model, labels, pooling="mean", method="pca", k=5)
+    return ProjectionExplorer(texts, labels, model=standin_model, pooling="mean", method="pca", k=5)
 
 
 def test_umap_replaces_pca_without_blocking(monkeypatch, standin_model, corpus40, mean_embeddings):
@@ -76,7 +76,7 @@ def test_umap_replaces_pca_without_blocking(monkeypatch, standin_model, corpus40
     np.testing.assert_allclose(drawn, ex.projection.coords, atol=1e-6)
     assert not np.allclose(drawn, pca.coords, atol=1e-3)
     assert "UMAP ready" in ex.status.value
-    assert "UMAP of 40 points" in ex.provenance and "min_dist=0.25" in ex.provenance_html.value
+    assert "UMAP of 40 points" in ex.provenance_text and "min_dist=0.25" in ex.provenance_html.value
     assert "UMAP of 40 points" in ex.figure.layout.title.subtitle.text
 
     # Recompute with other parameters: the layout changes and names them.
@@ -214,7 +214,7 @@ def test_five_sentences_default_to_pca_and_k(standin_model, corpus40):
     from smallbert_viz.widgets import ProjectionExplorer
 
     texts = corpus40[0][:5]
-    ex = ProjectionExplorer(texts, standin_model, pooling="mean")
+    ex = ProjectionExplorer(texts, model=standin_model, pooling="mean")
     assert ex.ready and ex.last_error is None, error_text(ex)
     assert ex.k == 5 and ex.projection.method == "pca" and ex.method_control.value == "pca"
     result = ex.query("A quiet evening with rain on the windows.")
@@ -222,9 +222,9 @@ def test_five_sentences_default_to_pca_and_k(standin_model, corpus40):
     assert sorted(_trace_rows(ex.figure_widget, "highlighted")) == list(range(5))
     # An explicit k is still checked strictly.
     with pytest.raises(ValueError, match=r"'k' parameter of ProjectionExplorer .* \[1, 5\]"):
-        ProjectionExplorer(texts, standin_model, pooling="mean", k=6)
+        ProjectionExplorer(texts, model=standin_model, pooling="mean", k=6)
     # UMAP forced on too few points: PCA, and the status says why.
-    tiny = ProjectionExplorer(texts[:3], standin_model, pooling="mean", method="umap")
+    tiny = ProjectionExplorer(texts[:3], model=standin_model, pooling="mean", method="umap")
     assert tiny.projection.method == "pca" and "UMAP needs at least 4 points" in tiny.status.value
 
 
@@ -265,7 +265,7 @@ def test_query_while_umap_finishes_keeps_umap_and_highlight(
     monkeypatch.setattr(figures, "projection_scatter", scatter)
     texts, labels = corpus40
     ex = holder["ex"] = ProjectionExplorer(
-        texts, standin_model, labels, embeddings=mean_embeddings, pooling="mean", seed=1, k=4
+        texts, labels, model=standin_model, embeddings=mean_embeddings, pooling="mean", seed=1, k=4
     )
     assert ex.projection.method == "pca" and not ex.ready
     hook["armed"] = True
@@ -359,13 +359,13 @@ def test_precomputed_embeddings_with_a_model_need_their_pooling(
     for extra in ({}, {"provenance": "my vectors"}):
         with pytest.raises(ValueError, match=r"pass pooling= .* that produced these embeddings"):
             ProjectionExplorer(
-                texts, standin_model, embeddings=mean_embeddings, method="pca", **extra
+                texts, model=standin_model, embeddings=mean_embeddings, method="pca", **extra
             )
     ex = ProjectionExplorer(
-        texts, standin_model, embeddings=mean_embeddings, pooling="mean", method="pca", k=3
+        texts, model=standin_model, embeddings=mean_embeddings, pooling="mean", method="pca", k=3
     )
     assert ex.pooling == "mean"
-    assert "pooling: mean" in ex.provenance and "embeddings passed in" in ex.provenance
+    assert "pooling: mean" in ex.provenance_text and "embeddings: passed in" in ex.provenance_text
     q = "Heavy snow closed the mountain pass."
     vector = np.asarray(standin_model.embed([q], pooling="mean"), dtype=np.float64)[0]
     x = mean_embeddings.astype(np.float64)
@@ -382,27 +382,27 @@ def test_precomputed_embeddings_are_checked_against_the_model_they_claim(
     kw = {"method": "pca", "k": 3}
     # Mean-pooled vectors claimed to be cls: refused, with the numbers and the fix.
     with pytest.raises(ValueError, match=r"not model.embed\(texts, pooling='cls'.*cosine"):
-        ProjectionExplorer(texts, standin_model, embeddings=mean_embeddings, pooling="cls", **kw)
+        ProjectionExplorer(texts, model=standin_model, embeddings=mean_embeddings, pooling="cls", **kw)
     # Unit-length vectors must say so; then queries are unit length too.
     unit = mean_embeddings / np.linalg.norm(mean_embeddings, axis=1, keepdims=True)
     with pytest.raises(ValueError, match="length ratio"):
-        ProjectionExplorer(texts, standin_model, embeddings=unit, pooling="mean", **kw)
+        ProjectionExplorer(texts, model=standin_model, embeddings=unit, pooling="mean", **kw)
     ex = ProjectionExplorer(
-        texts, standin_model, embeddings=unit, pooling="mean", normalize=True, metric="dot", **kw
+        texts, model=standin_model, embeddings=unit, pooling="mean", normalize=True, metric="dot", **kw
     )
-    assert ex.normalize and "normalized: yes" in ex.provenance
+    assert ex.normalize and "normalized: yes" in ex.provenance_text
     q = "Heavy snow closed the mountain pass."
     vector = np.asarray(standin_model.embed([q], pooling="mean", normalize=True), np.float64)[0]
     expected = np.argsort(-(unit.astype(np.float64) @ vector), kind="stable")[:3]
     assert ex.query(q).indices[0].tolist() == expected.tolist()
     # Vectors of another width come from another model.
     with pytest.raises(ValueError, match="another model"):
-        ProjectionExplorer(texts, standin_model, embeddings=unit[:, :64], pooling="mean", **kw)
+        ProjectionExplorer(texts, model=standin_model, embeddings=unit[:, :64], pooling="mean", **kw)
     # Named by the user: trusted as named, not checked.
     named = ProjectionExplorer(
-        texts, standin_model, embeddings=unit[:, :64], pooling="mean", provenance="mine", **kw
+        texts, model=standin_model, embeddings=unit[:, :64], pooling="mean", provenance="mine", **kw
     )
-    assert named.provenance.startswith("mine")
+    assert named.provenance_text.startswith("mine")
     with pytest.raises(TypeError, match="normalize"):
         ProjectionExplorer(texts, embeddings=unit, provenance="p", normalize="yes", **kw)
 
@@ -411,9 +411,9 @@ def test_explorer_embeds_normalized_once_for_both_views(standin_model, corpus40)
     from smallbert_viz.widgets import Explorer
 
     texts = corpus40[0][:12]
-    ex = Explorer(texts, standin_model, pooling="mean", normalize=True)
+    ex = Explorer(texts, model=standin_model, pooling="mean", normalize=True)
     norms = np.linalg.norm(ex.projection_view.embeddings, axis=1)
     assert np.allclose(norms, 1, atol=1e-5)
     assert ex.similarity_view.embeddings is ex.projection_view.embeddings
     assert ex.projection_view.normalize and ex.similarity_view.normalize
-    assert "normalized: yes" in ex.provenance
+    assert "normalized: yes" in ex.provenance_text

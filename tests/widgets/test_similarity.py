@@ -17,7 +17,7 @@ def explorer(standin_model, corpus40):
     from smallbert_viz.widgets import SimilarityExplorer
 
     texts, labels = corpus40
-    return SimilarityExplorer(texts, standin_model, labels, pooling="mean")
+    return SimilarityExplorer(texts, labels, model=standin_model, pooling="mean", order="input")
 
 
 def test_heatmap_holds_the_cosine_matrix(explorer, mean_embeddings):
@@ -26,7 +26,7 @@ def test_heatmap_holds_the_cosine_matrix(explorer, mean_embeddings):
     np.testing.assert_allclose(z, u @ u.T, atol=1e-5)
     # The static copy is the same figure.
     np.testing.assert_allclose(np.asarray(explorer.figure.data[0].z), z, atol=0)
-    assert "pooling: mean" in explorer.provenance
+    assert "pooling: mean" in explorer.provenance_text
 
 
 def test_metric_order_and_threshold_controls(explorer, mean_embeddings):
@@ -94,10 +94,10 @@ def test_other_pooling_is_labelled_as_mean_decomposition(standin_model, corpus40
     from smallbert_viz.widgets import SimilarityExplorer
 
     texts, _ = corpus40
-    ex = SimilarityExplorer(texts[:6], standin_model, pooling="cls")
+    ex = SimilarityExplorer(texts[:6], model=standin_model, pooling="cls", order="input")
     ex.select_pair(0, 1)
     assert "mean-pooling decomposition" in ex.contribution_figure.layout.title.text
-    assert "mean-pooled score" in ex.provenance and "cls pooling" in ex.provenance
+    assert "mean-pooled score" in ex.provenance_text and "cls pooling" in ex.provenance_text
 
 
 def test_precomputed_embeddings_need_provenance(mean_embeddings, corpus40):
@@ -109,7 +109,11 @@ def test_precomputed_embeddings_need_provenance(mean_embeddings, corpus40):
     with pytest.raises(ValueError, match=r"\(40, H\)"):
         SimilarityExplorer(texts, embeddings=mean_embeddings[:5], provenance="x")
     ex = SimilarityExplorer(
-        texts, labels=labels, embeddings=mean_embeddings, provenance="my model, mean pooling"
+        texts,
+        labels=labels,
+        embeddings=mean_embeddings,
+        provenance="my model, mean pooling",
+        order="input",
     )
     assert "my model, mean pooling" in ex.provenance_html.value
     click(ex.figure_widget, 0, [1, 2])
@@ -133,7 +137,7 @@ def test_callback_errors_are_shown_not_swallowed(standin_model, corpus40):
     from smallbert_viz.widgets import SimilarityExplorer
 
     texts, _ = corpus40
-    ex = SimilarityExplorer(texts[:5], standin_model, pooling="mean")
+    ex = SimilarityExplorer(texts[:5], model=standin_model, pooling="mean", order="input")
 
     def broken(i, j):
         raise RuntimeError(f"listener failed on {i},{j}")
@@ -152,18 +156,20 @@ def test_bad_arguments_name_the_fix(standin_model, corpus40):
 
     texts, _ = corpus40
     with pytest.raises(ValueError, match="'metric' parameter of SimilarityExplorer"):
-        SimilarityExplorer(texts[:3], standin_model, metric="manhattan")
+        SimilarityExplorer(texts[:3], model=standin_model, metric="manhattan")
     with pytest.raises(TypeError, match="wrap it in a list"):
-        SimilarityExplorer("one sentence", standin_model)
+        SimilarityExplorer("one sentence", model=standin_model)
     with pytest.raises(ValueError, match="one entry per text"):
-        SimilarityExplorer(texts[:3], standin_model, labels=["a"])
+        SimilarityExplorer(texts[:3], model=standin_model, labels=["a"])
 
 
 def test_a_click_made_before_the_order_changed_is_ignored_and_said(mean_embeddings, corpus40):
     from smallbert_viz.widgets import SimilarityExplorer
 
     texts, labels = corpus40
-    ex = SimilarityExplorer(texts, labels=labels, embeddings=mean_embeddings, provenance="p")
+    ex = SimilarityExplorer(
+        texts, labels=labels, embeddings=mean_embeddings, provenance="p", order="input"
+    )
     fw = ex.figure_widget
     before = fw._sbv_draw
     ex.order_control.value = "clustered"  # cell [3, 7] now holds another pair
@@ -173,3 +179,31 @@ def test_a_click_made_before_the_order_changed_is_ignored_and_said(mean_embeddin
     fw._sbv_click = {"id": "now", "draw": fw._sbv_draw, "trace": 0, "point": [3, 7]}
     assert ex.pair == (int(ex.order[3]), int(ex.order[7]))
     assert "ignored" not in ex.status.value
+
+
+def test_default_order_is_clustered_and_big_corpora_are_sampled(mean_embeddings, corpus40):
+    from smallbert_viz.analysis import cluster_order, similarity_matrix
+    from smallbert_viz.widgets import SimilarityExplorer
+
+    texts, labels = corpus40
+    ex = SimilarityExplorer(texts, labels, embeddings=mean_embeddings, provenance="p")
+    sim = similarity_matrix(mean_embeddings, metric="cosine")
+    np.testing.assert_array_equal(ex.order, cluster_order(sim))
+    # Above max_rows the heatmap shows a seeded sample; clicks map back to corpus rows.
+    small = SimilarityExplorer(
+        texts, labels, embeddings=mean_embeddings, provenance="p", max_rows=12, seed=5
+    )
+    assert len(small.rows) == 12 and small.similarity.matrix.shape == (12, 12)
+    assert "random sample of 12 of 40" in small.figure.layout.title.text
+    again = SimilarityExplorer(
+        texts, labels, embeddings=mean_embeddings, provenance="p", max_rows=12, seed=5
+    )
+    np.testing.assert_array_equal(small.rows, again.rows)
+    click(small.figure_widget, 0, [2, 5])
+    i, j = (int(small.rows[small.order[k]]) for k in (2, 5))
+    assert small.pair == (i, j)
+    assert "#" + str(i) in small.pair_html.value
+    expected = float(mean_embeddings[i] @ mean_embeddings[j]) / float(
+        np.linalg.norm(mean_embeddings[i]) * np.linalg.norm(mean_embeddings[j])
+    )
+    assert f"{expected:.4f}" in small.pair_html.value

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .provenance import ModelInfo, Provenance
+from smallbert_viz.provenance import ModelInfo, Provenance
 
 if TYPE_CHECKING:
-    from .analysis import Projection, SimilarityMatrix
-    from .models.model import BertModel
-    from .widgets.explorer import Explorer
+    from smallbert_viz.analysis import Projection, SimilarityMatrix
+    from smallbert_viz.models.model import BertModel
+    from smallbert_viz.widgets.explorer import Explorer
 
 #: The summary table shows at most this many sentences.
 REPR_MAX_ROWS = 10
@@ -136,7 +136,7 @@ class EmbedResult:
 
     def similarity(self, *, metric: str = "cosine") -> SimilarityMatrix:
         """Pairwise similarities of the embeddings, ``matrix`` of shape (N, N)."""
-        from .analysis import similarity_matrix
+        from smallbert_viz.analysis import similarity_matrix
 
         return similarity_matrix(self.embeddings, metric=metric)
 
@@ -147,16 +147,17 @@ class EmbedResult:
         normalisation and provenance line; ``kwargs`` go to
         :class:`smallbert_viz.widgets.Explorer`, e.g. ``projection={"method": "umap"}``.
         """
-        from .widgets import Explorer
+        from smallbert_viz.widgets import Explorer
 
         return Explorer(
             list(self.texts),
-            self.model,
             None if self.labels is None else list(self.labels),
+            model=self.model,
             embeddings=self.embeddings,
             pooling=self.pooling,
             normalize=self.provenance.normalize,
-            provenance=self.describe(),
+            max_length=self.provenance.max_length,
+            provenance=self.provenance,
             **kwargs,
         )
 
@@ -169,7 +170,7 @@ class EmbedResult:
         unless ``kwargs`` change the pooling, normalisation or max_length. Returns the path
         written.
         """
-        from .reporting import report
+        from smallbert_viz.reporting import report
 
         params: dict[str, Any] = {
             "pooling": self.pooling,
@@ -184,5 +185,6 @@ class EmbedResult:
         )
         if same_settings and "embeddings" not in kwargs:
             params["embeddings"] = self.embeddings
+            params.setdefault("provenance", self.provenance)
         labels = None if self.labels is None else list(self.labels)
-        return report(list(self.texts), labels, self.model, path, **params)
+        return report(list(self.texts), labels, model=self.model, path=path, **params)

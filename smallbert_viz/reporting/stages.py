@@ -1,0 +1,205 @@
+"""The stages of a report, each a function over the views layer.
+
+Sizes are bounded so that 1,000 sentences give a file of a few MB:
+
+* the similarity heatmap follows the views' policy (a seeded sample above
+  ``views.policy.HEATMAP_MAX_ROWS``; the page says so); its values travel as uint16 codes;
+* neighbours: ``NEIGHBORS_SHOWN`` per sentence, scores rounded to 4 decimals;
+* attention: only for the sentences in ``attention_for`` (default: the contribution pair and
+  the first sentence, at most ``MAX_ATTENTION`` sentences);
+* projection coordinates as float32 and rounded copies for the links.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from smallbert_viz._validation import check_int
+from smallbert_viz.reporting.content import CorpusSummary
+from smallbert_viz.views.policy import DEFAULT_UMAP_MIN_ROWS, NEIGHBORS_SHOWN
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from smallbert_viz.analysis import Neighbors, Projection
+    from smallbert_viz.provenance import Provenance
+    from smallbert_viz.views.inputs import ViewCorpus
+    from smallbert_viz.views.pair import PairView
+    from smallbert_viz.views.similarity import SimilarityView
+
+OWNER = "report"
+#: Attention is precomputed for at most this many sentences (each grid is L x H heatmaps).
+MAX_ATTENTION = 12
+#: Distributions whose versions the provenance lists.
+LIBRARIES = (
+    "smallbert-viz",
+    "tensorflow",
+    "tensorflow-hub",
+    "tensorflow-text",
+    "plotly",
+    "umap-learn",
+    "numpy",
+    "scipy",
+)
+
+
+def check_indices(
+    values: Any, n: int, name: str, limit: int | None = None
+) -> tuple[int, ...]:
+    """Sentence indices (one int or several), deduplicated, each in [0, n)."""
+    if isinstance(values, int | np.integer):
+        values = [values]
+    out = list(dict.fromkeys(check_int(name, v, OWNER, low=0, high=n - 1) for v in values))
+    if limit is not None and len(out) > limit:
+        raise ValueError(
+            f"The {name!r} parameter of {OWNER} must list at most {limit} sentences (attention "
+            f"is stored per sentence). Got {len(out)} instead."
+        )
+    return tuple(out)
+
+
+def _stats(values: np.ndarray) -> tuple[float, float, float, float]:
+    return (
+        float(values.min()),
+        float(np.median(values)),
+        float(values.mean()),
+        float(values.max()),
+    )
+
+
+def summary(corpus: ViewCorpus) -> CorpusSummary:
+    """Counts and length statistics (wordpieces as the model's preprocessor splits them)."""
+    from smallbert_viz.embedding import token_ids
+
+    texts, labels, spec = corpus.texts, corpus.labels, corpus.spec
+    words = np.array([len(t.split()) for t in texts], dtype=np.float64)
+    pieces = np.array([len(ids) for ids in token_ids(spec.model, texts)], dtype=np.float64)
+    counts = tuple(Counter(labels).most_common()) if labels is not None else ()
+    return CorpusSummary(
+        n_texts=len(texts),
+        label_counts=counts,
+        words=_stats(words),
+        wordpieces=_stats(pieces),
+        truncated=int(((pieces + 2) > spec.max_length).sum()),
+        max_length=spec.max_length,
+        n_duplicates=len(texts) - len(set(texts)),
+    )
+
+
+def neighbors(corpus: ViewCorpus) -> Neighbors:
+    """Each sentence's nearest neighbours (cosine)."""
+    from smallbert_viz.analysis import nearest_neighbors
+
+    k = min(NEIGHBORS_SHOWN, len(corpus.texts) - 1)
+    return nearest_neighbors(corpus.embeddings, k=k, metric="cosine")
+
+
+def similarity(corpus: ViewCorpus, seed: int) -> SimilarityView:
+    """The views' clustered cosine heatmap (sampled above the views' limit)."""
+    from smallbert_viz.views.similarity import similarity_view
+
+    return similarity_view(corpus, metric="cosine", clustered=True, seed=seed)
+
+
+def projection(
+    corpus: ViewCorpus, seed: int, n_neighbors: int, min_dist: float
+) -> tuple[Projection, go.Figure]:
+    """The views' projection of every sentence."""
+    from smallbert_viz.views.projection import projection_view
+
+    return projection_view(corpus, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist)
+
+
+def pair(
+    corpus: ViewCorpus, nb: Neighbors, chosen: tuple[int, int] | None
+) -> tuple[PairView, float]:
+    """The chosen pair (default: the most similar pair of different texts) explained."""
+    from smallbert_viz.analysis import most_similar_pair, similarity_matrix
+    from smallbert_viz.views.pair import pair_view
+
+    i, j = chosen if chosen is not None else most_similar_pair(nb, corpus.texts)
+    spec = corpus.spec
+    tv = spec.token_vectors([corpus.texts[i], corpus.texts[j]])
+    score = float(similarity_matrix(corpus.embeddings[[i, j]], metric="cosine").matrix[0, 1])
+    return pair_view(spec, i, j, (tv[0], tv[1]), metric="cosine"), score
+
+
+def attention(corpus: ViewCorpus, rows: Sequence[int]) -> dict[str, go.Figure]:
+    """The views' attention figure of each sentence in ``rows``."""
+    from smallbert_viz.views.attention import attention_view
+
+    out = {}
+    for i in rows:
+        _, fig = attention_view(
+            corpus.spec.model, corpus.texts[i], max_length=corpus.spec.max_length, what=f"#{i}"
+        )
+        out[f"attention-{i}"] = fig
+    return out
+
+
+def versions() -> str:
+    """The versions of the libraries that made the numbers."""
+    parts = []
+    for dist in LIBRARIES:
+        try:
+            parts.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            parts.append(f"{dist} (not installed)")
+    import plotly.offline
+
+    parts.append(f"plotly.js {plotly.offline.get_plotlyjs_version()}")
+    parts.append(f"Python {platform.python_version()}")
+    return ", ".join(parts)
+
+
+def report_provenance(
+    corpus: ViewCorpus, nb: Neighbors, proj: Projection, seed: int
+) -> Provenance:
+    """The embeddings' provenance plus every parameter the report chose."""
+    proj_text = proj.describe()
+    if proj.method == "pca":
+        proj_text += f" (PCA: fewer than {DEFAULT_UMAP_MIN_ROWS} sentences for UMAP)"
+    return corpus.provenance.with_extra(
+        similarity="cosine; rows ordered by average-linkage clustering",
+        neighbours=f"{nb.k} per sentence, exact cosine",
+        projection=proj_text,
+        seed=seed,
+        libraries=versions(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def sections(
+    corpus: ViewCorpus, sim: SimilarityView, pv: PairView, score: float, chosen: bool, seed: int
+) -> dict[str, str]:
+    """The plain-text explanations under the section headings."""
+    n = len(corpus.texts)
+    i, j = pv.i, pv.j
+    sampled = (
+        f"A random sample (seed {seed}) of {len(sim.rows)} of the {n} sentences: the full "
+        f"matrix would be {n}\u00d7{n}. Neighbours and the projection use all sentences. "
+        if sim.sampled
+        else ""
+    )
+    how = (
+        "With mean pooling the similarity splits exactly into token pairs: the cells sum to it."
+        if pv.exact
+        else f"The report's pooling is {corpus.spec.pooling!r}; the cells decompose the cosine "
+        "similarity of the mean-pooled token vectors instead (shown in the title), which "
+        "differs from the score above."
+    )
+    return {
+        "similarity": sampled + "Rows and columns are ordered so that similar sentences sit "
+        "together. Click a cell to select its row's sentence.",
+        "contributions": f"Sentences #{i} and #{j}"
+        + (" (chosen)" if chosen else " (the most similar pair of different texts)")
+        + f": cosine similarity of their embeddings {score:.4f}. "
+        + how,
+    }

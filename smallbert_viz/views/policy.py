@@ -1,0 +1,63 @@
+"""The defaults every view shares: one place to change how a view looks or what it computes."""
+
+from __future__ import annotations
+
+from smallbert_viz.analysis.projection import DEFAULT_UMAP_MIN_ROWS, default_method
+from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
+
+#: The seed of every view's UMAP layout and heatmap sample (named in their provenance).
+#: ``smallbert_viz.project`` itself defaults to ``seed=None`` (parallel, faster, not
+#: bit-reproducible); the views fix it so that a view shows the same layout every time.
+DEFAULT_SEED = 42
+#: The heatmap shows every sentence up to this many, above it a seeded random sample.
+HEATMAP_MAX_ROWS = 1000
+#: A projection is shown from this many sentences on.
+PROJECTION_MIN_TEXTS = 4
+#: UMAP parameters of the views.
+UMAP_N_NEIGHBORS = 15
+UMAP_MIN_DIST = 0.1
+#: Attention is computed on the text as it was embedded: the same wordpiece limit.
+ATTENTION_MAX_LENGTH = DEFAULT_MAX_LENGTH
+#: Up to this many layer x head panels the attention view is the full grid; above it
+#: (e.g. 6 x 12 for all-MiniLM-L6-v2) the last layer averaged over heads.
+ATTENTION_GRID_MAX_PANELS = 32
+#: Neighbours listed per sentence.
+NEIGHBORS_SHOWN = 10
+
+__all__ = [
+    "ATTENTION_GRID_MAX_PANELS",
+    "ATTENTION_MAX_LENGTH",
+    "DEFAULT_SEED",
+    "DEFAULT_UMAP_MIN_ROWS",
+    "HEATMAP_MAX_ROWS",
+    "NEIGHBORS_SHOWN",
+    "PROJECTION_MIN_TEXTS",
+    "UMAP_MIN_DIST",
+    "UMAP_N_NEIGHBORS",
+    "attention_uses_grid",
+    "default_method",
+    "projection_title",
+    "similarity_title",
+]
+
+
+def attention_uses_grid(num_layers: int, num_heads: int) -> bool:
+    """Whether the attention view is the full layer x head grid (else one averaged map)."""
+    return num_layers * num_heads <= ATTENTION_GRID_MAX_PANELS
+
+
+def similarity_title(metric: str, n_shown: int, n_total: int, clustered: bool) -> str:
+    """The one title of a similarity heatmap."""
+    what = f"{metric.capitalize()} similarity of "
+    what += (
+        f"a random sample of {n_shown:,} of {n_total:,} sentences"
+        if n_shown < n_total
+        else f"{n_total:,} sentences"
+    )
+    return what + (", clustered order" if clustered else ", input order")
+
+
+def projection_title(method: str, n_components: int = 2) -> str:
+    """The one title of a projection scatter."""
+    dims = "" if n_components == 2 else f" ({n_components}-D)"
+    return f"Sentence embeddings, {method.upper()} projection{dims}"
