@@ -51,9 +51,8 @@ def blobs(rng):
 def test_linear_cka_matches_hsic_formula(rng, shape_x, shape_y):
     # The two shapes take the feature-space and the Gram-space paths respectively.
     x = rng.normal(size=shape_x)
-    y = x[:, : min(shape_x[1], shape_y[1])] @ rng.normal(size=(min(shape_x[1], shape_y[1]),
-                                                              shape_y[1]))
-    y = y + rng.normal(size=shape_y)
+    shared = min(shape_x[1], shape_y[1])
+    y = x[:, :shared] @ rng.normal(size=(shared, shape_y[1])) + rng.normal(size=shape_y)
     expected = hsic_cka(x, y)
     assert 0.05 < expected < 0.99
     assert linear_cka(x, y) == pytest.approx(expected, rel=1e-9)
