@@ -19,14 +19,19 @@ shown as the characters typed, never interpreted as HTML, a hover template or Ma
 """
 
 from smallbert_viz.figures.attention import attention_grid, attention_heatmap, head_view
+from smallbert_viz.figures.compare import comparison_scatter
+from smallbert_viz.figures.layers import cka_heatmap, layer_accuracy_chart
 from smallbert_viz.figures.projection import projection_scatter
 from smallbert_viz.figures.similarity import contribution_heatmap, similarity_heatmap
 
 __all__ = [
     "attention_grid",
     "attention_heatmap",
+    "cka_heatmap",
+    "comparison_scatter",
     "contribution_heatmap",
     "head_view",
+    "layer_accuracy_chart",
     "projection_scatter",
     "similarity_heatmap",
 ]

@@ -142,6 +142,25 @@ class BertModel:
             progress=progress,
         )
 
+    def layer_embeddings(
+        self,
+        texts: str | Iterable[str],
+        pooling: str | None = None,
+        *,
+        max_length: int = 128,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
+        """One sentence vector per layer, float32 ``[layers, N, H]`` (``[layers, H]`` for one
+        string); ``pooling`` is ``"cls"`` or ``"mean"``, the last layer equals ``embed``.
+
+        See :func:`smallbert_viz.layer_embeddings.layer_embeddings`.
+        """
+        from ..layer_embeddings import layer_embeddings
+
+        return layer_embeddings(
+            self, texts, pooling, max_length=max_length, batch_size=batch_size
+        )
+
     def attention(
         self, text: str, text_pair: str | None = None, *, max_length: int = 512
     ) -> Attention:
