@@ -20,8 +20,8 @@ _EXPORTS = {
     "PairExplanation": "smallbert_viz.explain.pair",
     "layer_analysis": "smallbert_viz.explain.layers",
     "LayerAnalysis": "smallbert_viz.explain.layers",
-    "compare": "smallbert_viz.explain.compare",
-    "ModelComparison": "smallbert_viz.explain.compare",
+    "compare": "smallbert_viz.explain.comparison",
+    "ModelComparison": "smallbert_viz.explain.comparison",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -7,9 +7,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from smallbert_viz.analysis import project
 
-# From the module itself: ``smallbert_viz.explain.compare`` names both this module and its
-# function, and once the module is imported the package attribute is the module (reported).
-from smallbert_viz.explain.compare import ModelComparison, compare
+from smallbert_viz.explain.comparison import ModelComparison, compare
 
 TEXTS = [
     "Preheat the oven to 200 degrees before you put the bread in.",
