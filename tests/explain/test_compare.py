@@ -6,7 +6,6 @@ from scipy.spatial import procrustes as scipy_procrustes
 from sklearn.neighbors import NearestNeighbors
 
 from smallbert_viz.analysis import project
-
 from smallbert_viz.explain.comparison import ModelComparison, compare
 
 TEXTS = [
