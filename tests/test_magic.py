@@ -203,8 +203,8 @@ def test_default_view_shows_heatmap_attention_and_pca(ip, opts, standin_model):
         res = ip.run_line_magic("embed", " ".join(shlex.quote(t) for t in texts) + f" {opts}")
     figs = plotly_outputs(cap)
     assert [title_of(f) for f in figs] == [
-        "Sentence similarity (cosine, clustered order)",
-        "Attention of the first sentence, every layer x head",
+        "Cosine similarity of 5 sentences, clustered order",
+        "Attention of #0: the cat sat, every layer \u00d7 head",
         "Sentence embeddings, PCA projection",
     ]
     assert list(res.figures) == ["similarity", "attention", "projection"]
@@ -265,8 +265,8 @@ def test_projection_choice_can_be_forced(ip, opts):
 @pytest.mark.parametrize(
     ("view", "titles"),
     [
-        ("similarity", ["Sentence similarity (cosine, clustered order)"]),
-        ("attention", ["Attention of the first sentence, every layer x head"]),
+        ("similarity", ["Cosine similarity of 4 sentences, clustered order"]),
+        ("attention", ["Attention of #0: a, every layer \u00d7 head"]),
         ("projection", ["Sentence embeddings, PCA projection"]),
     ],
 )
@@ -364,7 +364,7 @@ def test_default_model_falls_back_and_prints_the_note(ip, magics, minilm_model):
     np.testing.assert_allclose(res.embeddings, minilm_model.embed(texts), rtol=0, atol=1e-5)
     # 6 layers x 12 heads is too many panels: the last layer's head average instead.
     titles = [title_of(f) for f in plotly_outputs(cap)]
-    assert titles[1] == "Attention of the first sentence, layer 5 (mean of 12 heads)"
+    assert titles[1] == "Attention of #0: A man is playing a guitar., layer 5 (mean of 12 heads)"
     att = minilm_model.attention(texts[0])
     z = decode(plotly_outputs(cap)[1]["data"][0]["z"])
     np.testing.assert_allclose(z, att.probs[5].mean(axis=0), atol=1e-6)
@@ -586,8 +586,8 @@ def test_figures_survive_nbconvert_export_offline(standin_dirs, tmp_path):
         browser.close()
     assert drawn == 4
     assert titles[:3] == [
-        "Sentence similarity (cosine, clustered order)",
-        "Attention of the first sentence, every layer x head",
+        "Cosine similarity of 4 sentences, clustered order",
+        f"Attention of #0: {XSS}, every layer \u00d7 head",
         "Sentence embeddings, PCA projection",
     ]
     assert problems == []

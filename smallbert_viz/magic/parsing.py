@@ -320,8 +320,9 @@ def parse(
     preprocessor = resolve(args.preprocessor, "--preprocessor")
     output = resolve(args.output, "-o")
     renderer = resolve(args.renderer, "--renderer")
+    chosen = {}
     for name, choices in (("view", VIEWS), ("pooling", POOLINGS), ("projection", PROJECTIONS)):
-        value = getattr(args, name)
+        value = chosen[name] = resolve(getattr(args, name), f"--{name}")
         if value is not None and value not in choices:
             listed = ", ".join(choices)
             raise UsageError(f"Unknown --{name} {value!r}. Choose one of: {listed}.")
@@ -366,10 +367,10 @@ def parse(
         labels=labels,
         model=model,
         preprocessor=preprocessor,
-        pooling=args.pooling,
+        pooling=chosen["pooling"],
         normalize=bool(args.normalize),
-        view=args.view,
-        projection=args.projection,
+        view=chosen["view"],
+        projection=chosen["projection"],
         renderer=renderer,
         output=output,
     )

@@ -62,8 +62,7 @@ class LatestRequestWorker:
             if self.background:
                 self._pending = (gen, request)
                 if self._thread is None:
-                    self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
-                    self._thread.start()
+                    self._start()
                 return gen
         self._run(gen, request)
         return gen
@@ -90,9 +89,22 @@ class LatestRequestWorker:
             with self.lock:
                 item, self._pending = self._pending, None
                 if item is None:
-                    self._thread = None
+                    self._thread = None  # under the lock: a submit now starts a new thread
                     return
-            self._run(*item)
+            try:
+                self._run(*item)
+            except BaseException:
+                # on_error itself raised (or a BaseException): this thread ends; a request
+                # made meanwhile gets a new one, and the next submit starts one as usual.
+                with self.lock:
+                    self._thread = None
+                    if self._pending is not None:
+                        self._start()
+                raise
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
+        self._thread.start()
 
     def _run(self, gen: int, request: Any) -> None:
         try:

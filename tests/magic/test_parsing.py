@@ -336,11 +336,6 @@ def test_string_options_take_a_str_or_path_value(option):
     assert message == f"{option} {{n}} must be a str or path. Got int."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: --view/--pooling/--projection do not resolve {expr}/$name; the error shows "
-    "the internal placeholder instead of the user's text",
-)
 @pytest.mark.parametrize(("option", "value"), [("view", "similarity"), ("pooling", "mean")])
 def test_choice_options_given_as_a_variable(option, value):
     try:

@@ -303,11 +303,6 @@ def test_busy_and_the_thread_exiting_when_idle_and_restarting(rec, name):
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: an exception escaping on_error (or a BaseException from compute) kills the "
-    "thread with _thread still set, so the worker stays busy and never computes again",
-)
 def test_a_raising_on_error_does_not_wedge_the_worker(rec, name):
     def on_error(generation, request, exc):
         rec.on_error(generation, request, exc)
