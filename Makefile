@@ -31,7 +31,7 @@ browser-deps:
 	fi
 
 lint: setup
-	$(VENV)/bin/ruff check smallbert_viz tests benchmarks
+	$(VENV)/bin/ruff check smallbert_viz tests benchmarks notebooks
 
 test: setup browser-deps lint
 	$(VENV)/bin/pytest

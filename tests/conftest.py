@@ -19,6 +19,14 @@ os.environ["SMALLBERT_VIZ_CACHE_DIR"] = str(
 )
 os.environ["TFHUB_CACHE_DIR"] = str(_SESSION_TMP / "tfhub_modules")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Hermetic: the default TF Hub handles point at a local port where nothing listens, so no test's
+# outcome depends on whether tfhub.dev is reachable (a download is refused at once and the
+# offline fallback is taken). Read by smallbert_viz.models.handles at import; subprocesses and
+# notebook kernels inherit it. Stand-ins installed in the TF Hub cache under these handles are
+# loaded from there: the compressed format (tensorflow_hub's default, pinned here against the
+# user's setting) returns a filled cache folder without a request.
+os.environ["SMALLBERT_VIZ_TFHUB_URL"] = "http://127.0.0.1:9"
+os.environ["TFHUB_MODEL_LOAD_FORMAT"] = "COMPRESSED"
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 

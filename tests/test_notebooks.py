@@ -1,9 +1,11 @@
 """The example notebooks run top to bottom in a fresh kernel and their HTML exports show plots.
 
 Each notebook in ``notebooks/`` is executed with nbclient in a temporary copy of the folder (the
-kernel's working directory), on whatever model ``load_model_with_fallback`` finds: offline, the
-pretrained all-MiniLM-L6-v2 converted into this session's cache (``tests/conftest.py`` sets
-``SMALLBERT_VIZ_CACHE_DIR``; the kernel inherits the environment). Widget state is not stored,
+kernel's working directory), on whatever model ``load_model_with_fallback`` finds: the pretrained
+all-MiniLM-L6-v2 converted into this session's cache, since ``tests/conftest.py`` points the
+default TF Hub handles at an unreachable local address (``SMALLBERT_VIZ_TFHUB_URL``) and sets
+``SMALLBERT_VIZ_CACHE_DIR``; the kernel inherits the environment. The stored notebooks are built
+from their sources (``tests/test_notebook_sources.py``). Widget state is not stored,
 so an export shows a plot only through a static ``text/html`` rendering, as after a plain
 JupyterLab save.
 """

@@ -1,6 +1,13 @@
 """Names of the TF Hub small BERTs: short names, tfhub.dev and Kaggle handles, cache folders.
 
 Plain Python: resolving a name never imports TensorFlow or touches the network.
+
+The default handles live on ``https://tfhub.dev``. The environment variable
+``SMALLBERT_VIZ_TFHUB_URL`` names another server (a mirror, or an unreachable address such as
+``http://127.0.0.1:9`` so that nothing is downloaded: the test suite sets it). It is read once,
+when this module is first imported, so set it before importing ``smallbert_viz``; subprocesses
+and notebook kernels inherit it. The TF Hub cache folder of a handle is the SHA-1 of the handle
+in force, so a model cached under one server's handles is not found under another's.
 """
 
 from __future__ import annotations
@@ -17,8 +24,13 @@ HIDDEN_SIZES = (128, 256, 512, 768)
 SMALL_BERT_NAMES = tuple(f"L-{L}_H-{H}_A-{H // 64}" for L in LAYERS for H in HIDDEN_SIZES)
 DEFAULT_NAME = "L-8_H-128_A-2"
 
-TFHUB_ENCODER = "https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_{name}/2"
-TFHUB_PREPROCESSOR = "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3"
+#: The environment variable that names the TF Hub server of the default handles.
+TFHUB_URL_ENV = "SMALLBERT_VIZ_TFHUB_URL"
+DEFAULT_TFHUB_URL = "https://tfhub.dev"
+#: The TF Hub server in force: $SMALLBERT_VIZ_TFHUB_URL without a trailing slash, else tfhub.dev.
+TFHUB_URL = os.environ.get(TFHUB_URL_ENV, "").strip().rstrip("/") or DEFAULT_TFHUB_URL
+TFHUB_ENCODER = TFHUB_URL + "/tensorflow/small_bert/bert_en_uncased_{name}/2"
+TFHUB_PREPROCESSOR = TFHUB_URL + "/tensorflow/bert_en_uncased_preprocess/3"
 KAGGLE_ENCODER = (
     "https://www.kaggle.com/models/tensorflow/bert/TensorFlow2/bert-en-uncased-{name}/2"
 )
@@ -55,7 +67,18 @@ def small_bert_spec(name: str = DEFAULT_NAME, *, kaggle: bool = False) -> ModelS
     if kaggle:
         encoder = KAGGLE_ENCODER.format(name=short.lower().replace("_", "-"))
         return ModelSpec(short, encoder, KAGGLE_PREPROCESSOR, source="kaggle")
+    _check_tfhub_url()
     return ModelSpec(short, TFHUB_ENCODER.format(name=short), TFHUB_PREPROCESSOR)
+
+
+def _check_tfhub_url() -> None:
+    # Checked where the default handles are used rather than at import, which must not fail.
+    if not TFHUB_URL.startswith(("https://", "http://")):
+        raise ValueError(
+            f"The {TFHUB_URL_ENV} environment variable must be an http(s) URL such as "
+            f"{DEFAULT_TFHUB_URL!r}. Got {TFHUB_URL!r} instead. Fix or unset it and restart "
+            "Python (it is read when smallbert_viz is imported)."
+        )
 
 
 def is_url_handle(handle: str) -> bool:
@@ -69,6 +92,7 @@ def matching_preprocessor(encoder_handle: str) -> str | None:
         return None
     if "kaggle.com" in h:
         return KAGGLE_PREPROCESSOR
+    _check_tfhub_url()
     return TFHUB_PREPROCESSOR
 
 
