@@ -7,7 +7,8 @@ and ``importlib.import_module`` import by string. Each import of a later layer i
 The layers, in order (``LAYERS``; a module's layer is its first name under ``smallbert_viz``):
 
 1. shared base: provenance, errors, _validation, _paths, _lazy, corpus;
-2. models: models/, embedding.py, attention/ (TensorFlow, lazily);
+2. models: models/, embedding.py, embedding_spec.py, layer_embeddings.py, attention/
+   (TensorFlow, lazily);
 3. analysis/ (numpy, scipy, scikit-learn, umap; no TensorFlow); beside it explain/, the
    model-driven analyses, which may also import analysis/ (analysis/ may not import explain/);
 4. figures/: pure plotly builders;
@@ -29,12 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 #: Layer of each first name under smallbert_viz ("" is the package's own __init__).
 LAYERS: dict[str, str] = {
     **dict.fromkeys(["provenance", "errors", "_validation", "_paths", "_lazy", "corpus"], "base"),
-    **dict.fromkeys(["models", "embedding", "attention"], "models"),
+    **dict.fromkeys(
+        ["models", "embedding", "embedding_spec", "layer_embeddings", "attention"], "models"
+    ),
     "analysis": "analysis",
     "explain": "explain",
     "figures": "figures",
     **dict.fromkeys(
-        ["widgets", "reporting", "magic", "magic_result", "cli", "spark", "views", "", "__main__"],
+        ["widgets", "reporting", "magic", "cli", "spark", "views", "", "__main__"],
         "views",
     ),
 }

@@ -14,8 +14,10 @@ def test_all_24_small_berts_resolve_with_the_matching_preprocessor():
     assert len(handles.SMALL_BERT_NAMES) == 24
     for name in handles.SMALL_BERT_NAMES:
         spec = resolve(name)
-        assert spec.encoder == f"https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_{name}/2"
-        assert spec.preprocessor == "https://tfhub.dev/tensorflow/bert_en_uncased_preprocess/3"
+        # handles.TFHUB_URL: $SMALLBERT_VIZ_TFHUB_URL (tests: http://127.0.0.1:9), else tfhub.dev
+        url = handles.TFHUB_URL
+        assert spec.encoder == f"{url}/tensorflow/small_bert/bert_en_uncased_{name}/2"
+        assert spec.preprocessor == f"{url}/tensorflow/bert_en_uncased_preprocess/3"
         assert spec.default_pooling == "cls"
 
 
