@@ -19,13 +19,12 @@ import smallbert_viz as sv
 # %% [markdown]
 # ## Load a model
 #
-# `load_model_with_fallback()` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). The note says which one you got and why; every figure below names it again. The repr shows its size.
+# `sv.load_model(fallback=True)` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). `model.note` says when and why it was substituted; every figure below names the model actually used. The repr shows its size.
 
 # %%
-from smallbert_viz.models.loader import load_model_with_fallback
 
-model, note = load_model_with_fallback()
-print(note)
+model = sv.load_model(fallback=True)
+print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
 model
 
 # %% [markdown]

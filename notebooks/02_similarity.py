@@ -19,13 +19,12 @@ import smallbert_viz as sv
 # %% [markdown]
 # ## Load a model
 #
-# `load_model_with_fallback()` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). The note says which one you got and why; every figure below names it again.
+# `sv.load_model(fallback=True)` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). `model.note` says when and why it was substituted; every figure below names the model actually used.
 
 # %%
-from smallbert_viz.models.loader import load_model_with_fallback
 
-model, note = load_model_with_fallback()
-print(note)
+model = sv.load_model(fallback=True)
+print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
 model
 
 # %% [markdown]
@@ -54,7 +53,7 @@ print(len(texts), "sentences:", counts)
 
 # %%
 emb = model.embed(texts, pooling="mean", progress=False)
-prov = model.provenance("mean").describe()
+prov = model.provenance("mean")
 sim = sv.similarity_matrix(emb, metric="cosine")
 print(emb.shape, sim.matrix.shape)
 print(prov)
@@ -132,7 +131,7 @@ fig.show()
 from smallbert_viz.widgets import SimilarityExplorer
 
 explorer = SimilarityExplorer(
-    texts, model, labels, embeddings=emb, pooling="mean", provenance=prov, order="clustered"
+    texts, labels, model=model, embeddings=emb, pooling="mean", provenance=prov
 )
 explorer.select_pair(int(i), int(j))
 explorer

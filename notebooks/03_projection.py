@@ -18,20 +18,19 @@ import smallbert_viz as sv
 # %% [markdown]
 # ## Load a model and embed the sample corpus
 #
-# `load_model_with_fallback()` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). The note says which one you got and why; every figure below names it again.
+# `sv.load_model(fallback=True)` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). `model.note` says when and why it was substituted; every figure below names the model actually used.
 
 # %%
-from smallbert_viz.models.loader import load_model_with_fallback
 
-model, note = load_model_with_fallback()
-print(note)
+model = sv.load_model(fallback=True)
+print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
 model
 
 # %%
 corpus = sv.sample_corpus()
 texts, labels = corpus.texts, corpus.labels
 emb = model.embed(texts, progress=False)
-prov = model.provenance().describe()
+prov = model.provenance()
 print(emb.shape, "from", corpus.source)
 print(prov)
 
@@ -106,8 +105,8 @@ from smallbert_viz.widgets import ProjectionExplorer
 
 explorer = ProjectionExplorer(
     texts,
-    model,
     labels,
+    model=model,
     embeddings=emb,
     pooling=model.default_pooling,
     provenance=prov,

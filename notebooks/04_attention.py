@@ -18,13 +18,12 @@ import smallbert_viz as sv
 # %% [markdown]
 # ## Load a model
 #
-# `load_model_with_fallback()` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). The note says which one you got and why; every figure below names it again.
+# `sv.load_model(fallback=True)` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). `model.note` says when and why it was substituted; every figure below names the model actually used.
 
 # %%
-from smallbert_viz.models.loader import load_model_with_fallback
 
-model, note = load_model_with_fallback()
-print(note)
+model = sv.load_model(fallback=True)
+print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
 model
 
 # %% [markdown]
@@ -116,4 +115,4 @@ fig.show()
 from smallbert_viz.widgets import AttentionExplorer
 
 last = model.info.num_layers - 1
-AttentionExplorer(model, sentence, view="single head", layer=last, head="mean", units="words")
+AttentionExplorer(sentence, model=model, view="single head", layer=last, head="mean", units="words")

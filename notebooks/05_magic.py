@@ -3,7 +3,7 @@
 #
 # One line from sentences to a similarity heatmap, the attention of the first sentence and
 # (from four sentences on) a 2-D map. The magic picks the model like
-# `load_model_with_fallback()` and prints which one it used; `--model NAME` chooses one.
+# `sv.load_model(fallback=True)` and prints which one it used; `--model NAME` chooses one.
 #
 # It shows its figures both as the plotly MIME type and as HTML (plotly.js once per session,
 # offline), so they survive `jupyter nbconvert --to html` without changing plotly's global

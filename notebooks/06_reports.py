@@ -18,13 +18,12 @@ from smallbert_viz.reporting import report
 # %% [markdown]
 # ## Load a model
 #
-# `load_model_with_fallback()` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). The note says which one you got and why; every figure below names it again.
+# `sv.load_model(fallback=True)` loads the TF Hub small BERT `L-8_H-128_A-2` when it is in the TF Hub cache or can be downloaded, and otherwise the offline pretrained `all-MiniLM-L6-v2` (a real sentence encoder with the same BERT architecture, shipped as a Python package). `model.note` says when and why it was substituted; every figure below names the model actually used.
 
 # %%
-from smallbert_viz.models.loader import load_model_with_fallback
 
-model, note = load_model_with_fallback()
-print(note)
+model = sv.load_model(fallback=True)
+print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
 model
 
 # %% [markdown]
@@ -43,16 +42,15 @@ print(len(texts), "sentences on", len(counts), "topics")
 # %% [markdown]
 # ## Build the report
 #
-# `note=` puts the model note at the top of the page, so a reader sees which model was used
-# and why. `seed` fixes the UMAP layout. `out/` is next to this notebook (git ignores it).
+# The page names the model actually used at the top (and why, when the offline model stood in).
+# `seed` fixes the UMAP layout (the views' default, 42, written out here). `out/` is next to this notebook (git ignores it).
 
 # %%
 path = report(
     texts,
     labels,
-    model,
-    "out/sample_corpus_report.html",
-    note=note,
+    model=model,
+    path="out/sample_corpus_report.html",
     title=f"Sample corpus: {len(texts)} sentences on {len(counts)} topics",
     seed=42,
 )

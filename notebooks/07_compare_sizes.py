@@ -34,7 +34,6 @@ from scipy.stats import spearmanr
 
 import smallbert_viz as sv
 from smallbert_viz.errors import ModelNotFoundError
-from smallbert_viz.models.loader import load_model
 from smallbert_viz.models.standin import build_standin
 
 # %% [markdown]
@@ -65,12 +64,12 @@ SIZES = ["L-2_H-128_A-2", "L-4_H-256_A-4", "L-8_H-128_A-2"]
 PRETRAINED, STANDIN = "pretrained", "RANDOM-WEIGHT stand-in"
 
 models, kinds = {}, {}
-models["all-MiniLM-L6-v2"] = load_model("all-MiniLM-L6-v2")
+models["all-MiniLM-L6-v2"] = sv.load_model("all-MiniLM-L6-v2")
 kinds["all-MiniLM-L6-v2"] = PRETRAINED
 unavailable = []
 for name in SIZES:
     try:
-        models[name] = load_model(name)
+        models[name] = sv.load_model(name)
         kinds[name] = PRETRAINED
         print(f"{name}: loaded from {models[name].info.encoder_handle}")
     except ModelNotFoundError as exc:
@@ -95,7 +94,7 @@ for name in unavailable:
         standin_root / f"random-weights-L{L}-H{H}-A{A}", L, H, A, seed=0
     )
     label = f"{name} ({STANDIN})"
-    models[label] = load_model(encoder, preprocessor=preprocessor)
+    models[label] = sv.load_model(encoder, preprocessor=preprocessor)
     kinds[label] = STANDIN
     print(f"built {label}: {models[label].info.name}")
 

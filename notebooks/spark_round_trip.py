@@ -59,7 +59,7 @@ import numpy as np
 
 from smallbert_viz.figures import projection_scatter
 
-provenance = model.provenance().describe()
+provenance = model.provenance()
 projection_scatter(
     sample[["x", "y"]].to_numpy(),
     sample["text"].tolist(),
@@ -80,8 +80,8 @@ from smallbert_viz.widgets import ProjectionExplorer
 vectors = np.stack(sample["embedding"].to_numpy()).astype(np.float32)
 explorer = ProjectionExplorer(
     sample["text"].tolist(),
-    model,
     sample["label"].tolist(),
+    model=model,
     embeddings=vectors,
     pooling=model.default_pooling,  # how Spark embedded them
     method="pca",
