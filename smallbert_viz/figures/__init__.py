@@ -18,8 +18,9 @@ User text is always escaped (see ``smallbert_viz.figures._common.escape_text``):
 shown as the characters typed, never interpreted as HTML, a hover template or MathJax.
 """
 
-from smallbert_viz.figures.attention import attention_grid, attention_heatmap, head_view
+from smallbert_viz.figures.attention import attention_grid, attention_heatmap
 from smallbert_viz.figures.compare import comparison_scatter
+from smallbert_viz.figures.head_view import head_view
 from smallbert_viz.figures.layers import cka_heatmap, layer_accuracy_chart
 from smallbert_viz.figures.projection import projection_scatter
 from smallbert_viz.figures.similarity import contribution_heatmap, similarity_heatmap

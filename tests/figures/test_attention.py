@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 import pytest
 
 from smallbert_viz.figures import attention_grid, attention_heatmap, head_view
-from smallbert_viz.figures.attention import GRID_TICK_MAX, MAX_GRID_CELLS, OPACITY_STEP
+from smallbert_viz.figures.attention import GRID_TICK_MAX, MAX_GRID_CELLS
+from smallbert_viz.figures.head_view import OPACITY_STEP
 
 
 def softmax_probs(rng, shape, sharpness=3.0):

@@ -1,0 +1,137 @@
+"""What a projection scatter does with points: box/lasso selection, clicks, a query's neighbours.
+
+A mixin of :class:`~smallbert_viz.widgets.projection.ProjectionExplorer`, kept apart so that the
+explorer module holds the layout and the projection, this one the events on points. It expects
+the explorer's attributes (``texts``, ``labels``, ``embeddings``, ``spec``, ``metric``, ``k``,
+``selected``, ``highlighted``, ``_fw``, ``_lock``) and tables (``selection_*``, ``query_table``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from smallbert_viz._validation import check_int
+from smallbert_viz.widgets._base import escape
+from smallbert_viz.widgets._table import MAX_ROWS, html_table
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from smallbert_viz.analysis import Neighbors
+
+
+class PointEvents:
+    """Selection, clicks and queries of the projection explorer (a mixin)."""
+
+    # -- selection and clicks ----------------------------------------------------------------
+
+    def _rows(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> list[int] | None:
+        """Sentences behind ``{trace: point numbers}`` of ``fw``; None if ``fw`` is gone."""
+        with self._lock:  # the UMAP worker redraws under this lock
+            if fw is not self._fw:
+                return None
+            data = fw.data
+            rows: set[int] = set()
+            for trace, inds in points.items():
+                if not 0 <= trace < len(data) or data[trace].customdata is None:
+                    continue
+                custom = np.asarray(data[trace].customdata)
+                inds = inds[(inds >= 0) & (inds < len(custom))]
+                rows.update(custom[inds].astype(np.int64).tolist())
+            return sorted(rows)
+
+    def _on_selection(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> None:
+        rows = self._rows(fw, points)
+        if rows is None:
+            return
+        self._stale_note = ""
+        self.selected = rows
+        self._update_selection_ui()
+
+    def _on_stale(self, kind: str) -> None:
+        self._stale_note = (
+            f" <b>A {kind} made before the plot was redrawn was ignored: its points have "
+            "moved. Select again.</b>"
+        )
+        self._update_selection_ui()
+
+    def clear_selection(self) -> None:
+        """Forget the selection (the table empties)."""
+        self.selected = []
+        self._update_selection_ui()
+
+    def _update_selection_ui(self) -> None:
+        n = len(self.selected)
+        self.selection_count.value = (
+            f"<b>selected: {n:,}</b> <span style='font-size:11px;color:#555'>(box/lasso on the "
+            f"plot; double-click it to clear)</span>{self._stale_note}"
+        )
+        if not n:
+            self.selection_table.value = ""
+            return
+        header = ["#", "label", "sentence"] if self.labels is not None else ["#", "sentence"]
+        rows = [
+            [i, self.labels[i], self.texts[i]] if self.labels is not None else [i, self.texts[i]]
+            for i in self.selected[:MAX_ROWS]
+        ]
+        self.selection_table.value = html_table(header, rows, total=n)
+
+    def _on_click(self, fw: go.FigureWidget, trace: int, point: Any) -> None:
+        rows = self._rows(fw, {trace: np.array([int(point)])})
+        if not rows:
+            return
+        self.clicked = rows[0]
+        for callback in self._point_callbacks:
+            callback(self.clicked)
+
+    def on_point(self, callback: Callable[[int], Any]) -> None:
+        """Call ``callback(row)`` whenever a point is clicked."""
+        self._point_callbacks.append(callback)
+
+    # -- query -------------------------------------------------------------------------------
+
+    def query(self, text: str, *, k: int | None = None) -> Neighbors:
+        """Embed ``text`` with the model and highlight its ``k`` nearest sentences.
+
+        Returns
+        -------
+        Neighbors
+            ``indices`` and ``scores`` of shape (1, k).
+        """
+        from smallbert_viz.analysis import query_neighbors
+
+        owner = "ProjectionExplorer.query"
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{owner} needs a non-empty str. Got {text!r} instead.")
+        if self.spec is None:
+            raise ValueError(
+                f"{owner} needs a model to embed the query: pass model= (and the pooling of the "
+                "embeddings)."
+            )
+        k = self.k if k is None else check_int("k", k, owner, low=1, high=len(self.texts))
+        vector = np.asarray(self.spec.embed([text]), np.float32)
+        result = query_neighbors(vector, self.embeddings, k=k, metric=self.metric)
+        with self._lock:
+            self.query_result = result
+            self.highlighted = result.indices[0].copy()
+            self._redraw()
+        rows = [
+            [int(i), f"{s:.4f}", self.texts[int(i)]]
+            for i, s in zip(result.indices[0], result.scores[0], strict=True)
+        ]
+        self.query_table.value = (
+            f"<div style='font-size:12px'><b>query:</b> {escape(text)} \u2014 {k} nearest by "
+            f"{escape(self.metric)}</div>" + html_table(["#", self.metric, "sentence"], rows)
+        )
+        return result
+
+    def clear_query(self) -> None:
+        """Remove the query's highlight."""
+        with self._lock:
+            self.query_result = None
+            self.highlighted = np.zeros(0, dtype=np.int64)
+            self._redraw()
+        self.query_table.value = ""
