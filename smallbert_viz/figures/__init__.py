@@ -19,6 +19,7 @@ shown as the characters typed, never interpreted as HTML, a hover template or Ma
 """
 
 from smallbert_viz.figures.attention import attention_grid, attention_heatmap, head_view
+from smallbert_viz.figures.explanation import explanation_heatmap
 from smallbert_viz.figures.projection import projection_scatter
 from smallbert_viz.figures.similarity import contribution_heatmap, similarity_heatmap
 
@@ -26,6 +27,7 @@ __all__ = [
     "attention_grid",
     "attention_heatmap",
     "contribution_heatmap",
+    "explanation_heatmap",
     "head_view",
     "projection_scatter",
     "similarity_heatmap",
