@@ -85,7 +85,8 @@ def test_jvps_match_finite_differences(standin_factory, pooling):
     from smallbert_viz.attention.forward import forward_for
     from smallbert_viz.explain._jacobians import PathIntegrator
 
-    model = load_model(*standin_factory(2, 128, 2, seed=3))
+    encoder, pre = standin_factory(2, 128, 2, seed=3)
+    model = load_model(encoder, preprocessor=pre)
     integrator = PathIntegrator(forward_for(model), pooling, normalize=True)
     ids = np.array([101, 2023, 2003, 1037, 3231, 102], np.int32)
     types = np.zeros_like(ids)
