@@ -10,7 +10,11 @@ The encoder does not say which GELU it uses (TF Hub BERTs use the tanh approxima
 converted from Hugging Face the exact erf form), so :func:`select_forward` runs a one-sentence
 self-check against the encoder's own ``encoder_outputs`` and ``sequence_output``, tanh first, then
 erf, and raises :class:`~smallbert_viz.errors.AttentionMismatchError` rather than return a pass
-that would draw wrong maps. :func:`forward_for` caches the checked pass on the model.
+that would draw wrong maps. :func:`forward_for` caches the checked pass per model in this module
+(a weak-keyed dictionary; nothing is stored on the model).
+
+:meth:`AttentionForward.encode_embeddings` exposes the same pass as a differentiable function of
+the input word embeddings (``smallbert_viz.explain`` integrates its Jacobians along a path).
 
 Compilation: the graph is a ``tf.function`` traced for token lengths that are multiples of
 ``LENGTH_STEP`` (inputs are padded up and the outputs sliced back), so a session traces it a few
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,6 +55,9 @@ CHECK_SENTENCE = (
 )
 #: Additive score for padded keys (Model Garden's float32 value); exp() of it is exactly 0.
 _MASK_ADDER = -1e9
+#: model -> its self-checked pass; weak keys, so a pass is dropped with its model.
+_FORWARDS: weakref.WeakKeyDictionary[Any, AttentionForward] = weakref.WeakKeyDictionary()
+_FORWARDS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -149,14 +158,26 @@ class AttentionForward:
         x = (x - mean) * tf.math.rsqrt(variance + self.config.layer_norm_eps)
         return x * w[prefix + "/gamma"] + w[prefix + "/beta"]
 
-    def _graph(self, ids, mask, types):
-        """``[B, T]`` int32 inputs -> hidden ``[B, L+1, T, H]``, probs ``[B, L, A, T, T]``, pooled."""
+    @property
+    def word_embeddings(self):
+        """The ``[vocab, hidden]`` wordpiece embedding table (the encoder's own variable)."""
+        return self._weights["word_embeddings/embeddings"]
+
+    def _layers(self, word_vectors, mask, types, *, keep_all: bool):
+        """Everything after the wordpiece lookup, as a differentiable TensorFlow function.
+
+        ``word_vectors`` ``[B, T, H]`` float32 (rows of the wordpiece table, or any point on a
+        path between them), ``mask`` and ``types`` ``[B, T]`` int32. With ``keep_all`` it
+        returns (hidden ``[B, L+1, T, H]``, probs ``[B, L, A, T, T]``, pooled ``[B, H]``);
+        without, only (last layer ``[B, T, H]``, pooled ``[B, H]``), which keeps no per-layer
+        tensors alive (the explanation code runs it on large batches under forward-mode AD).
+        """
         import tensorflow as tf
 
         w = self._weights
-        seq = tf.shape(ids)[1]
+        seq = tf.shape(word_vectors)[1]
         x = (
-            tf.gather(w["word_embeddings/embeddings"], ids)
+            word_vectors
             + w["position_embedding/embeddings"][tf.newaxis, :seq]
             + tf.gather(w["type_embeddings/embeddings"], types)
         )
@@ -183,12 +204,41 @@ class AttentionForward:
             inter = tf.nn.gelu(inter + w[p + "intermediate/bias"], approximate=approximate)
             out = tf.einsum("bti,if->btf", inter, w[p + "output/kernel"]) + w[p + "output/bias"]
             x = self._layer_norm(a + out, p + "output_layer_norm")
-            hidden.append(x)
-            probs_all.append(probs)
+            if keep_all:
+                hidden.append(x)
+                probs_all.append(probs)
         pooled = tf.tanh(
             tf.matmul(x[:, 0, :], w["pooler_transform/kernel"]) + w["pooler_transform/bias"]
         )
+        if not keep_all:
+            return x, pooled
         return tf.stack(hidden, axis=1), tf.stack(probs_all, axis=1), pooled
+
+    def encode_embeddings(self, word_vectors, mask, types):
+        """The encoder as a function of its input word embeddings (differentiable, uncompiled).
+
+        Parameters
+        ----------
+        word_vectors : tf.Tensor of shape (batch, tokens, hidden), float32
+            What the wordpiece lookup would give (``tf.gather(word_embeddings, ids)``), or any
+            other point in that space; position and segment embeddings are added here.
+        mask, types : tf.Tensor of shape (batch, tokens), int32
+            The encoder's ``input_mask`` and ``input_type_ids``.
+
+        Returns
+        -------
+        (sequence_output, pooled_output) : tf.Tensor of shapes (batch, tokens, hidden) and
+        (batch, hidden). Call it inside your own ``tf.function`` (and under
+        ``tf.GradientTape`` / ``tf.autodiff.ForwardAccumulator``) to differentiate it.
+        """
+        return self._layers(word_vectors, mask, types, keep_all=False)
+
+    def _graph(self, ids, mask, types):
+        """``[B, T]`` int32 inputs -> hidden ``[B, L+1, T, H]``, probs ``[B, L, A, T, T]``, pooled."""
+        import tensorflow as tf
+
+        word_vectors = tf.gather(self._weights["word_embeddings/embeddings"], ids)
+        return self._layers(word_vectors, mask, types, keep_all=True)
 
     # -- calling -----------------------------------------------------------------------------
 
@@ -299,9 +349,21 @@ def select_forward(
 
 
 def forward_for(model: BertModel) -> AttentionForward:
-    """The self-checked pass of ``model``, built on first use and cached on the model."""
-    forward = getattr(model, "_attention_forward", None)
-    if forward is None:
-        forward = select_forward(model)
-        model._attention_forward = forward
-    return forward
+    """The self-checked pass of ``model``, built on first use and cached in this module.
+
+    The cache is a ``weakref.WeakKeyDictionary`` owned here (nothing is written onto the
+    model), so a pass lives as long as its model; a lock makes concurrent first calls (the
+    widgets' worker threads) build it once.
+    """
+    with _FORWARDS_LOCK:
+        forward = _FORWARDS.get(model)
+        if forward is None:
+            forward = select_forward(model)
+            _FORWARDS[model] = forward
+        return forward
+
+
+def cached_forward(model: BertModel) -> AttentionForward | None:
+    """The pass cached for ``model``, or None if none was built (no self-check is run)."""
+    with _FORWARDS_LOCK:
+        return _FORWARDS.get(model)

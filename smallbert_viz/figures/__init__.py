@@ -20,6 +20,7 @@ shown as the characters typed, never interpreted as HTML, a hover template or Ma
 
 from smallbert_viz.figures.attention import attention_grid, attention_heatmap
 from smallbert_viz.figures.compare import comparison_scatter
+from smallbert_viz.figures.explanation import explanation_heatmap
 from smallbert_viz.figures.head_view import head_view
 from smallbert_viz.figures.layers import cka_heatmap, layer_accuracy_chart
 from smallbert_viz.figures.projection import projection_scatter
@@ -31,6 +32,7 @@ __all__ = [
     "cka_heatmap",
     "comparison_scatter",
     "contribution_heatmap",
+    "explanation_heatmap",
     "head_view",
     "layer_accuracy_chart",
     "projection_scatter",

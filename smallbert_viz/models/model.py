@@ -61,7 +61,6 @@ class BertModel:
             substitute_for=substitute_for,
             note=note,
         )
-        self._attention_forward = None  # built on first use by smallbert_viz.attention
         self._encode_fn = None  # built on first use by smallbert_viz.embedding
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from smallbert_viz.attention.forward import AttentionForward
 from smallbert_viz.errors import AttentionMismatchError
 
 tf = pytest.importorskip("tensorflow")
@@ -138,14 +139,60 @@ def test_probs_match_numpy_from_encoder_hidden_states(any_model, kind):
 
 
 def test_gelu_is_detected_and_cached(attention_models):
-    from smallbert_viz.attention.forward import forward_for
+    from smallbert_viz.attention.forward import cached_forward, forward_for
 
     standin = attention_models("L-8_H-128_A-2")
     minilm = attention_models("all-MiniLM-L6-v2")
     assert forward_for(standin).gelu == "tanh"  # TF Hub models use the tanh approximation
     assert forward_for(minilm).gelu == "erf"  # converted from Hugging Face hidden_act="gelu"
-    assert forward_for(minilm) is forward_for(minilm) is minilm._attention_forward
+    assert forward_for(minilm) is forward_for(minilm) is cached_forward(minilm)
     assert forward_for(minilm).check_gap <= 1e-4
+    # The cache lives in the attention module, not on the model.
+    assert not any(isinstance(v, AttentionForward) for v in vars(minilm).values())
+
+
+def test_cache_is_per_model_built_once_and_dropped_with_the_model(attention_models, monkeypatch):
+    import gc
+    import threading
+    import weakref
+
+    from smallbert_viz.attention import forward as forward_module
+    from smallbert_viz.models.model import BertModel
+
+    base = attention_models("L-2_H-128_A-2")
+    base_forward = forward_module.forward_for(base)
+    built = []
+    original = forward_module.select_forward
+
+    def counting(model, **kwargs):
+        built.append(1)
+        return original(model, **kwargs)
+
+    monkeypatch.setattr(forward_module, "select_forward", counting)
+
+    def build_concurrently():
+        fresh = BertModel(base.spec, base.encoder, base.preprocessor)
+        assert forward_module.cached_forward(fresh) is None
+        results = []
+        threads = [
+            threading.Thread(target=lambda: results.append(forward_module.forward_for(fresh)))
+            for _ in range(3)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == 3 and all(r is results[0] for r in results)
+        assert forward_module.cached_forward(fresh) is results[0]
+        assert forward_module.forward_for(base) is base_forward is not results[0]  # per model
+        return weakref.ref(fresh), len(forward_module._FORWARDS)
+
+    before = len(built)
+    ref, size = build_concurrently()
+    assert len(built) - before == 1  # three threads, one self-check
+    gc.collect()
+    assert ref() is None  # the cache does not keep the model alive
+    assert len(forward_module._FORWARDS) == size - 1
 
 
 def test_wrong_gelu_does_not_pass_the_self_check(attention_models):
@@ -177,7 +224,7 @@ def test_self_check_raises_when_only_the_wrong_gelu_is_tried(attention_models, m
     message = str(info.value)
     assert fresh.info.name in message and fresh.info.encoder_handle in message
     assert "tanh GELU" in message and "gap" in message
-    assert fresh._attention_forward is None
+    assert forward_module.cached_forward(fresh) is None
 
 
 def test_self_check_raises_on_a_perturbed_weight(attention_models):

@@ -1,0 +1,117 @@
+"""Benchmark: explain_pair with pooling="cls" (integrated Jacobians) vs reverse mode.
+
+Targets (issue 12): one L-8_H-128 stand-in pair <= 2 s warm, one all-MiniLM-L6-v2 pair <= 10 s
+warm. Baseline in the same run: the same path integral with reverse-mode Jacobians
+(``tf.GradientTape.jacobian``, one backward pass per output dimension, vectorised) at the same
+Gauss-Legendre nodes as explain_pair used. Prints seconds, the ratio and both completeness
+errors. Timings on a shared machine are noisy.
+
+    .venv/bin/python benchmarks/bench_explain.py [--repeats 3] [--only standin|minilm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+PAIR = ("A man is playing a guitar on the street.", "Someone plays the guitar outdoors.")
+
+
+def reverse_mode(model, explanation):
+    """The baseline: the same quadrature with GradientTape Jacobians; returns its error."""
+    import tensorflow as tf
+
+    from smallbert_viz.explain._jacobians import gauss_legendre
+    from smallbert_viz.explain.pair import _integrator, _pack
+
+    integrator = _integrator(model, "cls", normalize=True)
+    table_width = integrator.forward.config.hidden_size
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([1, None, table_width], tf.float32),
+            tf.TensorSpec([None], tf.int32),
+        ]
+    )
+    def jacobian(z, types):
+        # Compiled once (like explain_pair's forward-mode graph): a fair baseline.
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            f = integrator._sentence(z, types)[0]
+        return tape.jacobian(f, z)[:, 0]  # [D, T, H]
+
+    table = integrator.forward.word_embeddings.numpy()
+    nodes, weights = gauss_legendre(explanation.steps)
+    sides = []
+    for text in PAIR:
+        ids, types, _ = _pack(model, text, 128)
+        x = table[ids]
+        r = np.broadcast_to(table[0], x.shape)
+        total = np.zeros((len(ids), table.shape[1]), np.float64)
+        for a, w in zip(nodes, weights):
+            z = tf.constant((r + a * (x - r))[None].astype(np.float32))
+            jac = jacobian(z, tf.constant(types)).numpy()
+            total += w * np.einsum("dth,th->td", jac, x - r)
+        fx, fr = integrator.value(np.stack([x, r]), types).astype(np.float64)
+        sides.append((total, fx, fr))
+    (a, fx, fr), (b, gy, gr) = sides
+    offset = fr @ gy + fx @ gr - fr @ gr
+    return abs((a @ b.T).sum() + offset - explanation.score)
+
+
+def seconds(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def run(name, model, target, repeats):
+    from smallbert_viz.explain import explain_pair
+
+    def ours():
+        return explain_pair(*PAIR, model=model, pooling="cls")
+
+    ours()  # warm: self-check and traces
+    times = []
+    for _ in range(repeats):
+        dt, e = seconds(ours)
+        times.append(dt)
+    warm = statistics.median(times)
+    reverse_mode(model, e)  # warm the baseline's trace too
+    base_dt, base_error = seconds(lambda: reverse_mode(model, e))
+    print(
+        f"{name}: explain_pair(cls) {warm:.2f} s warm (target <= {target:g} s: "
+        f"{'met' if warm <= target else 'NOT met'}), {e.steps} steps, tokens "
+        f"{len(e.tokens_a)}x{len(e.tokens_b)}, completeness error {e.completeness_error:.2e} "
+        f"(bound {e.tolerance:.2e})\n"
+        f"{' ' * len(name)}  reverse-mode GradientTape baseline, same {e.steps} steps: "
+        f"{base_dt:.2f} s, completeness error {base_error:.2e}; ratio {base_dt / warm:.1f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["standin", "minilm"])
+    args = parser.parse_args()
+    from smallbert_viz import load_model
+    from smallbert_viz.models.standin import build_standin
+
+    if args.only in (None, "standin"):
+        folder = Path(tempfile.mkdtemp(prefix="bench-explain-"))
+        encoder, pre = build_standin(folder, 8, 128, 2, seed=0)
+        run("L-8_H-128_A-2 stand-in", load_model(encoder, preprocessor=pre), 2.0, args.repeats)
+    if args.only in (None, "minilm"):
+        run("all-MiniLM-L6-v2", load_model("all-MiniLM-L6-v2"), 10.0, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
