@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._quiet import import_tensorflow
 from ._validation import check_choice, check_int
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def check_texts(items: Sequence[Any], start: int = 0) -> list[str]:
 
 def _tokenize(model: BertModel, texts: list[str]):
     """Wordpiece ids of ``texts`` as a rank-2 int32 RaggedTensor (words merged)."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     ragged = model.preprocessor.tokenize(tf.constant(texts, dtype=tf.string))
     if ragged.shape.rank == 3:
@@ -86,7 +87,7 @@ def encode_function(model: BertModel):
     per-shape cost. Built once per model.
     """
     if model._encode_fn is None:
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         spec = {
             key: tf.TensorSpec([None, None], tf.int32, name=key)
@@ -124,7 +125,7 @@ def _embed_chunk(
     model: BertModel, texts: list[str], pooling: str, batch_size: int, max_length: int
 ) -> tuple[np.ndarray, int]:
     """Embed one chunk; return vectors in input order and the number of truncated texts."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     ragged = _tokenize(model, texts)
     lengths = ragged.row_lengths().numpy() + 2  # [CLS] ... [SEP]
@@ -250,7 +251,7 @@ def embed_canonical(
     Every text is packed to 128 wordpieces by the preprocessor's own ``__call__``. Slow; kept
     as the baseline for tests and benchmarks.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     pooling = check_choice("pooling", pooling or model.default_pooling, POOLINGS, "embed_canonical")
     texts = check_texts(list(texts))
@@ -281,7 +282,7 @@ def token_vectors(
     model: BertModel, texts: str | Sequence[str], *, max_length: int = 128
 ) -> TokenVectors | list[TokenVectors]:
     """Per-token last-layer vectors (no padding) of each text; one object for one string."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     max_length = check_int("max_length", max_length, "token_vectors", low=2, high=MAX_LENGTH_LIMIT)
     single = isinstance(texts, str)

@@ -25,7 +25,9 @@ PREPROCESS_SEQ_LENGTH = 128
 
 
 def _encoder_module(config: BertConfig, weights: dict[str, np.ndarray], vocab_file: str):
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     shapes = config.variable_shapes()
     missing = [k for k in shapes if k not in weights]
@@ -112,7 +114,9 @@ def _encoder_module(config: BertConfig, weights: dict[str, np.ndarray], vocab_fi
 
 
 def _input_spec():
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     return {
         key: tf.TensorSpec([None, None], tf.int32, name=key)
@@ -127,7 +131,9 @@ def write_encoder(
     vocab_file: str | os.PathLike,
 ) -> Path:
     """Save a TF Hub-format BERT encoder SavedModel with the given weights to ``path``."""
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     path = Path(path)
     module = _encoder_module(config, weights, str(vocab_file))
@@ -148,8 +154,11 @@ def write_encoder(
 
 
 def _preprocessor_module(vocab_file: str, lower_case: bool):
-    import tensorflow as tf
-    import tensorflow_text as text
+    from .._quiet import quiet_tensorflow
+
+    with quiet_tensorflow():
+        import tensorflow as tf
+        import tensorflow_text as text
 
     class Tokenize(tf.__internal__.tracking.AutoTrackable):
         def __init__(self) -> None:
@@ -222,7 +231,9 @@ def write_preprocessor(
     path: str | os.PathLike, vocab_file: str | os.PathLike, *, lower_case: bool = True
 ) -> Path:
     """Save a TF Hub-format BERT preprocessor SavedModel (uncased WordPiece) to ``path``."""
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     path = Path(path)
     module = _preprocessor_module(str(vocab_file), lower_case)
