@@ -4,7 +4,7 @@ smallbert-viz embed FILE -o OUT.npy [--model NAME] [--pooling cls|pooled|mean] [
 smallbert-viz report FILE [-o report.html] [--model NAME] [--column C] [--labels COLUMN]
     [--pooling cls|pooled|mean] [--attention-for I [I ...]] [--seed N] [--title T]
 smallbert-viz demo [-o DIR]
-Every command takes --verbose (TensorFlow's own log lines).
+Every command takes --verbose (TensorFlow's own log lines) and --no-cache (embed again).
 """
 
 from __future__ import annotations
@@ -37,14 +37,23 @@ def _switches(parser: argparse.ArgumentParser) -> None:
         help="show TensorFlow's own start-up and log lines (hidden by default; same as "
         "SMALLBERT_VIZ_VERBOSE=1)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="embed every text again instead of reusing the on-disk embedding cache (same as "
+        "SMALLBERT_VIZ_EMBED_CACHE=0)",
+    )
 
 
 @contextlib.contextmanager
 def _switches_applied(args: argparse.Namespace) -> Iterator[None]:
     """--verbose and --no-cache as the environment variables the library reads, for one run."""
     from ._quiet import VERBOSE_ENV_VAR
+    from .embedding_cache import CACHE_SWITCH_ENV_VAR
 
     wanted = {VERBOSE_ENV_VAR: "1"} if args.verbose else {}
+    if args.no_cache:
+        wanted[CACHE_SWITCH_ENV_VAR] = "0"
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:
