@@ -4,13 +4,17 @@ smallbert-viz embed FILE -o OUT.npy [--model NAME] [--pooling cls|pooled|mean] [
 smallbert-viz report FILE [-o report.html] [--model NAME] [--column C] [--labels COLUMN]
     [--pooling cls|pooled|mean] [--attention-for I [I ...]] [--seed N] [--title T]
 smallbert-viz demo [-o DIR]
+Every command takes --verbose (TensorFlow's own log lines) and --no-cache (embed again).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from .embedding import POOLINGS
@@ -25,6 +29,42 @@ def _model_arg(parser: argparse.ArgumentParser) -> None:
         "Kaggle handle, or a local SavedModel directory",
     )
     parser.add_argument("--preprocessor", default=None, help="preprocessor handle or directory")
+
+
+def _switches(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's own start-up and log lines (hidden by default; same as "
+        "SMALLBERT_VIZ_VERBOSE=1)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="embed every text again instead of reusing the on-disk embedding cache (same as "
+        "SMALLBERT_VIZ_EMBED_CACHE=0)",
+    )
+
+
+@contextlib.contextmanager
+def _switches_applied(args: argparse.Namespace) -> Iterator[None]:
+    """--verbose and --no-cache as the environment variables the library reads, for one run."""
+    from ._quiet import VERBOSE_ENV_VAR
+    from .embedding_cache import CACHE_SWITCH_ENV_VAR
+
+    wanted = {VERBOSE_ENV_VAR: "1"} if args.verbose else {}
+    if args.no_cache:
+        wanted[CACHE_SWITCH_ENV_VAR] = "0"
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     emb.add_argument("--normalize", action="store_true", help="unit-length vectors")
     emb.add_argument("--max-length", type=int, default=128)
     emb.add_argument("--batch-size", type=int, default=None)
+    _switches(emb)
     emb.add_argument(
         "--spark",
         metavar="MASTER",
@@ -71,11 +112,13 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=DEFAULT_SEED, help=f"the views' seed (default {DEFAULT_SEED})"
     )
     rep.add_argument("--title", default=None, help="report title")
+    _switches(rep)
 
     demo = sub.add_parser(
         "demo", help="embed the bundled sample corpus and write the demo report (README's main job)"
     )
     demo.add_argument("-o", "--output-dir", default="out", help="folder for the results")
+    _switches(demo)
     return parser
 
 
@@ -209,11 +252,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        if args.command == "embed":
-            return _embed(args)
-        if args.command == "report":
-            return _report(args)
-        return _demo(args)
+        with _switches_applied(args):
+            if args.command == "embed":
+                return _embed(args)
+            if args.command == "report":
+                return _report(args)
+            return _demo(args)
     except (SmallBertVizError, OSError, ValueError, TypeError) as exc:
         print(f"smallbert-viz {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import warnings
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._quiet import import_tensorflow
 from ._validation import check_choice, check_int
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ def check_texts(items: Sequence[Any], start: int = 0) -> list[str]:
 
 def _tokenize(model: BertModel, texts: list[str]):
     """Wordpiece ids of ``texts`` as a rank-2 int32 RaggedTensor (words merged)."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     ragged = model.preprocessor.tokenize(tf.constant(texts, dtype=tf.string))
     if ragged.shape.rank == 3:
@@ -77,33 +80,44 @@ def token_ids(model: BertModel, texts: list[str]) -> list[np.ndarray]:
     return [values[splits[i] : splits[i + 1]] for i in range(len(texts))]
 
 
+_ENCODE_FNS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_ENCODE_FNS_LOCK = threading.Lock()
+
+
 def encode_function(model: BertModel):
     """The encoder wrapped in a ``tf.function`` with a dynamic ``[batch, seq]`` signature.
 
-    Calling a restored SavedModel function directly costs about 150 ms of set-up for every new
-    input shape (the restored function is dispatched anew per shape); called from inside one
-    function traced for ``[None, None]`` it is the same graph and the same numbers with no
-    per-shape cost. Built once per model.
+    Calling a restored SavedModel function directly costs a set-up for every new input shape
+    (the restored function is dispatched anew per shape); called from inside one function traced
+    for ``[None, None]`` it is the same graph and the same numbers with no per-shape cost. Built
+    once per model and kept here (a weak-keyed cache owned by this module, not an attribute on
+    the model), so it goes when the model goes.
     """
-    if model._encode_fn is None:
-        import tensorflow as tf
+    with _ENCODE_FNS_LOCK:
+        fn = _ENCODE_FNS.get(model)
+        if fn is None:
+            fn = _build_encode_function(model)
+            _ENCODE_FNS[model] = fn
+    return fn
 
-        spec = {
-            key: tf.TensorSpec([None, None], tf.int32, name=key)
-            for key in ("input_word_ids", "input_mask", "input_type_ids")
+
+def _build_encode_function(model: BertModel):
+    tf = import_tensorflow()
+    spec = {
+        key: tf.TensorSpec([None, None], tf.int32, name=key)
+        for key in ("input_word_ids", "input_mask", "input_type_ids")
+    }
+    encoder = model.encoder
+
+    @tf.function(input_signature=[spec])
+    def encode(inputs):
+        outputs = encoder(inputs)
+        return {
+            "sequence_output": outputs["sequence_output"],
+            "pooled_output": outputs["pooled_output"],
         }
-        encoder = model.encoder
 
-        @tf.function(input_signature=[spec])
-        def encode(inputs):
-            outputs = encoder(inputs)
-            return {
-                "sequence_output": outputs["sequence_output"],
-                "pooled_output": outputs["pooled_output"],
-            }
-
-        model._encode_fn = encode
-    return model._encode_fn
+    return encode
 
 
 def _pool(outputs: dict, mask: np.ndarray, pooling: str) -> np.ndarray:
@@ -122,13 +136,13 @@ def _round_up(n: int, step: int) -> int:
 
 def _embed_chunk(
     model: BertModel, texts: list[str], pooling: str, batch_size: int, max_length: int
-) -> tuple[np.ndarray, int]:
-    """Embed one chunk; return vectors in input order and the number of truncated texts."""
-    import tensorflow as tf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embed one chunk; return vectors in input order and which texts were cut (bool [N])."""
+    tf = import_tensorflow()
 
     ragged = _tokenize(model, texts)
     lengths = ragged.row_lengths().numpy() + 2  # [CLS] ... [SEP]
-    truncated = int((lengths > max_length).sum())
+    truncated = lengths > max_length
     lengths = np.minimum(lengths, max_length)
     order = np.argsort(lengths, kind="stable")
     encode = encode_function(model)
@@ -151,6 +165,46 @@ def _embed_chunk(
     return out, truncated
 
 
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _embed_chunk_cached(
+    model: BertModel,
+    texts: list[str],
+    pooling: str,
+    batch_size: int,
+    max_length: int,
+    normalize: bool,
+    prefix: bytes,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_embed_chunk`` through the on-disk cache: embed only the misses, then store them."""
+    from . import embedding_cache
+
+    store = embedding_cache.store()
+    keys = embedding_cache.text_keys(prefix, texts)
+    found = store.get(keys, model.hidden_size)
+    vectors, cut_rows = found.vectors, found.truncated.copy()
+    missing = np.flatnonzero(~found.found)
+    if len(missing):
+        # Duplicates among the misses are embedded once.
+        first: dict[bytes, int] = {}
+        for i in missing:
+            first.setdefault(keys[i], int(i))
+        todo = list(first.values())
+        fresh, fresh_cut = _embed_chunk(
+            model, [texts[i] for i in todo], pooling, batch_size, max_length
+        )
+        fresh = _normalized(fresh).astype(np.float32) if normalize else fresh
+        row_of = {keys[i]: j for j, i in enumerate(todo)}
+        for i in missing:
+            j = row_of[keys[i]]
+            vectors[i] = fresh[j]
+            cut_rows[i] = fresh_cut[j]
+        store.put([keys[i] for i in todo], fresh, fresh_cut)
+    return vectors, cut_rows
+
+
 def _chunks(texts: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(texts)
     while chunk := list(itertools.islice(iterator, size)):
@@ -166,6 +220,7 @@ def embed(
     batch_size: int | None = None,
     max_length: int = 128,
     progress: bool | None = None,
+    cache: bool = True,
 ) -> np.ndarray:
     """Sentence embeddings of ``texts`` with ``model``.
 
@@ -186,6 +241,10 @@ def embed(
         that counts them. At most 512.
     progress : bool, optional
         Show a ``tqdm.auto`` bar; ``None`` shows one for more than one chunk of texts.
+    cache : bool
+        Reuse vectors from the on-disk embedding cache and store new ones there (see
+        :mod:`smallbert_viz.embedding_cache`): only texts not cached yet are embedded, and a hit
+        is the identical vector. ``SMALLBERT_VIZ_EMBED_CACHE=0`` turns it off everywhere.
 
     Returns
     -------
@@ -193,6 +252,8 @@ def embed(
     when ``texts`` is a single string.
     """
     pooling = check_choice("pooling", pooling or model.default_pooling, POOLINGS, "embed")
+    if not isinstance(cache, bool):
+        raise TypeError(f"The 'cache' parameter of embed must be a bool. Got {cache!r} instead.")
     batch_size = check_int(
         "batch_size", DEFAULT_BATCH_SIZE if batch_size is None else batch_size, "embed", low=1
     )
@@ -215,12 +276,24 @@ def embed(
         bar = tqdm(total=total, unit="text", desc=f"embed ({model.info.name}, {pooling})")
     parts: list[np.ndarray] = []
     truncated = seen = 0
+    prefix = None
+    if cache:
+        from . import embedding_cache
+
+        if embedding_cache.enabled():
+            prefix = embedding_cache.key_prefix(model, pooling, max_length, normalize)
     try:
         for chunk in _chunks(texts, CHUNK_SIZE):
             chunk = check_texts(chunk, start=seen)
-            vectors, cut = _embed_chunk(model, chunk, pooling, batch_size, max_length)
+            if prefix is None:
+                vectors, cut = _embed_chunk(model, chunk, pooling, batch_size, max_length)
+                vectors = _normalized(vectors) if normalize else vectors
+            else:
+                vectors, cut = _embed_chunk_cached(
+                    model, chunk, pooling, batch_size, max_length, normalize, prefix
+                )
             parts.append(vectors)
-            truncated += cut
+            truncated += int(cut.sum())
             seen += len(chunk)
             if bar is not None:
                 bar.update(len(chunk))
@@ -236,8 +309,6 @@ def embed(
             stacklevel=3,
         )
     result = np.concatenate(parts) if parts else np.zeros((0, model.hidden_size), np.float32)
-    if normalize:
-        result = result / np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
     result = result.astype(np.float32, copy=False)
     return result[0] if single else result
 
@@ -250,7 +321,7 @@ def embed_canonical(
     Every text is packed to 128 wordpieces by the preprocessor's own ``__call__``. Slow; kept
     as the baseline for tests and benchmarks.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     pooling = check_choice("pooling", pooling or model.default_pooling, POOLINGS, "embed_canonical")
     texts = check_texts(list(texts))
@@ -281,7 +352,7 @@ def token_vectors(
     model: BertModel, texts: str | Sequence[str], *, max_length: int = 128
 ) -> TokenVectors | list[TokenVectors]:
     """Per-token last-layer vectors (no padding) of each text; one object for one string."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     max_length = check_int("max_length", max_length, "token_vectors", low=2, high=MAX_LENGTH_LIMIT)
     single = isinstance(texts, str)

@@ -25,6 +25,13 @@ MIXED = [
 ] + [f"sentence number {i} about topic {i % 7} " * (1 + i % 9) for i in range(70)]
 
 
+@pytest.fixture(autouse=True)
+def _compute_every_vector(monkeypatch):
+    """These tests check the encoder path itself: no vector comes from the embedding cache
+    (tests/test_embedding_cache.py covers the cache)."""
+    monkeypatch.setenv("SMALLBERT_VIZ_EMBED_CACHE", "0")
+
+
 @pytest.mark.parametrize("pooling", ["cls", "pooled", "mean"])
 def test_fast_path_equals_canonical(standin_model, pooling, monkeypatch):
     monkeypatch.setattr(embedding, "CHUNK_SIZE", 32)  # several chunks, partial batches

@@ -121,5 +121,12 @@ def convert_hf_bert(src_dir: str | os.PathLike, dst_dir: str | os.PathLike) -> t
         raise FileNotFoundError(f"{vocab} is missing; a BERT directory needs its vocab.txt.")
     config, weights = read_hf_bert(src_dir)
     encoder = write_encoder(dst_dir / "encoder", config, weights, vocab)
-    pre = write_preprocessor(dst_dir / "preprocessor", vocab, lower_case=lower_case_of(src_dir))
+    # The tokenizer the model was trained with, when its tokenizer.json is there.
+    hf_tokenizer = src_dir / "tokenizer.json"
+    pre = write_preprocessor(
+        dst_dir / "preprocessor",
+        vocab,
+        lower_case=lower_case_of(src_dir),
+        hf_tokenizer=hf_tokenizer if hf_tokenizer.is_file() else None,
+    )
     return encoder, pre

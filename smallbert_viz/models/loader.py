@@ -65,8 +65,11 @@ def _local_name(path: str) -> str:
 
 def _load_savedmodel(location: str, role: str) -> Any:
     """hub.load one encoder or preprocessor, turning every failure into a clear error."""
-    import tensorflow_hub as hub
-    import tensorflow_text  # noqa: F401  (registers the TF Text ops the preprocessor uses)
+    from .._quiet import quiet_tensorflow
+
+    with quiet_tensorflow():  # TensorFlow's start-up noise stays hidden unless asked for
+        import tensorflow_hub as hub
+        import tensorflow_text  # noqa: F401  (registers the TF Text ops the preprocessor uses)
 
     if handles.is_url_handle(location):
         folder = handles.cache_folder(location)

@@ -18,7 +18,7 @@ from .._paths import cache_root
 from ..errors import ModelNotFoundError
 from .handles import ModelSpec
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: the Hugging Face tokenizer's own ids (models.hf_tokenizer)
 
 
 @dataclass(frozen=True)

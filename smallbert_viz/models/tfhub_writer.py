@@ -12,6 +12,7 @@ formats (``models.huggingface``). TensorFlow is imported when a function is call
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -25,7 +26,9 @@ PREPROCESS_SEQ_LENGTH = 128
 
 
 def _encoder_module(config: BertConfig, weights: dict[str, np.ndarray], vocab_file: str):
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     shapes = config.variable_shapes()
     missing = [k for k in shapes if k not in weights]
@@ -112,7 +115,9 @@ def _encoder_module(config: BertConfig, weights: dict[str, np.ndarray], vocab_fi
 
 
 def _input_spec():
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     return {
         key: tf.TensorSpec([None, None], tf.int32, name=key)
@@ -127,7 +132,9 @@ def write_encoder(
     vocab_file: str | os.PathLike,
 ) -> Path:
     """Save a TF Hub-format BERT encoder SavedModel with the given weights to ``path``."""
-    import tensorflow as tf
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     path = Path(path)
     module = _encoder_module(config, weights, str(vocab_file))
@@ -147,9 +154,20 @@ def write_encoder(
     return path
 
 
-def _preprocessor_module(vocab_file: str, lower_case: bool):
-    import tensorflow as tf
-    import tensorflow_text as text
+def _preprocessor_module(vocab_file: str, lower_case: bool, hf_tokenizer: str | None = None):
+    from .._quiet import quiet_tensorflow
+
+    with quiet_tensorflow():
+        import tensorflow as tf
+        import tensorflow_text as text
+
+    class _HFTokenizer(tf.__internal__.tracking.AutoTrackable):
+        def __init__(self, ops) -> None:
+            self._ops = ops
+            self._map_table = ops.map_table  # tracked, so the SavedModel keeps it
+
+        def tokenize(self, strings):
+            return self._ops(strings)
 
     class Tokenize(tf.__internal__.tracking.AutoTrackable):
         def __init__(self) -> None:
@@ -161,9 +179,16 @@ def _preprocessor_module(vocab_file: str, lower_case: bool):
                 tf.lookup.TextFileIndex.LINE_NUMBER,
             )
             self._table = tf.lookup.StaticHashTable(init, default_value=-1)
-            self._tokenizer = text.BertTokenizer(
-                self._table, token_out_type=tf.int64, lower_case=lower_case
-            )
+            if hf_tokenizer is None:  # TF Hub's own preprocessing (the small BERTs, stand-ins)
+                self._tokenizer = text.BertTokenizer(
+                    self._table, token_out_type=tf.int64, lower_case=lower_case
+                )
+            else:  # the Hugging Face tokenizer the converted model was trained with
+                from .hf_tokenizer import HFBertTokenizeOps, check_tokenizer_json, special_tokens
+
+                spec = json.loads(Path(hf_tokenizer).read_text(encoding="utf8"))
+                check_tokenizer_json(spec)
+                self._tokenizer = _HFTokenizer(HFBertTokenizeOps(self._table, special_tokens(spec)))
             self._vocab_size = self._table.size()
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
@@ -219,12 +244,26 @@ def _preprocessor_module(vocab_file: str, lower_case: bool):
 
 
 def write_preprocessor(
-    path: str | os.PathLike, vocab_file: str | os.PathLike, *, lower_case: bool = True
+    path: str | os.PathLike,
+    vocab_file: str | os.PathLike,
+    *,
+    lower_case: bool = True,
+    hf_tokenizer: str | os.PathLike | None = None,
 ) -> Path:
-    """Save a TF Hub-format BERT preprocessor SavedModel (uncased WordPiece) to ``path``."""
-    import tensorflow as tf
+    """Save a TF Hub-format BERT preprocessor SavedModel (uncased WordPiece) to ``path``.
+
+    By default it tokenizes as TF Hub's ``bert_en_uncased_preprocess`` (TF Text's
+    ``BertTokenizer``). With ``hf_tokenizer`` (a Hugging Face ``tokenizer.json`` of the uncased
+    BERT pipeline) it gives exactly the ids of the ``tokenizers`` library instead (see
+    ``models.hf_tokenizer``).
+    """
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     path = Path(path)
-    module = _preprocessor_module(str(vocab_file), lower_case)
+    module = _preprocessor_module(
+        str(vocab_file), lower_case, None if hf_tokenizer is None else str(hf_tokenizer)
+    )
     tf.saved_model.save(module, str(path))
     return path
