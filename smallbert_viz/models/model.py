@@ -61,7 +61,6 @@ class BertModel:
             substitute_for=substitute_for,
             note=note,
         )
-        self._encode_fn = None  # built on first use by smallbert_viz.embedding
 
     def __repr__(self) -> str:
         i = self.info
@@ -124,10 +123,12 @@ class BertModel:
         batch_size: int | None = None,
         max_length: int = 128,
         progress: bool | None = None,
+        cache: bool = True,
     ) -> np.ndarray:
         """Sentence embeddings, float32 ``[N, H]`` in input order (``[H]`` for one string).
 
-        See :func:`smallbert_viz.embedding.embed` for the parameters.
+        See :func:`smallbert_viz.embedding.embed` for the parameters (``cache=False``: embed
+        every text again instead of reusing the on-disk embedding cache).
         """
         from ..embedding import embed
 
@@ -139,6 +140,7 @@ class BertModel:
             batch_size=batch_size,
             max_length=max_length,
             progress=progress,
+            cache=cache,
         )
 
     def layer_embeddings(
