@@ -124,8 +124,9 @@ fig.show()
 # ## Interactive: `SimilarityExplorer`
 #
 # The same heatmap as a widget: switch metric and order, move the threshold, click a cell to see
-# its token contributions. `select_pair(i, j)` does what a click does. In an exported notebook the
-# widget shows as a static plot.
+# why that pair matches, token by token (`explain_pair`: exact for mean pooling, integrated
+# Jacobians for `cls`/`pooled`, computed in the background). `select_pair(i, j)` does what a click
+# does. In an exported notebook the widget shows as a static plot.
 
 # %%
 from smallbert_viz.widgets import SimilarityExplorer
@@ -137,7 +138,10 @@ explorer.select_pair(int(i), int(j))
 explorer
 
 # %% [markdown]
-# The chosen pair and its decomposition are plain Python objects:
+# The chosen pair and its explanation are plain Python objects (`wait_explained` waits for the
+# background worker):
 
 # %%
-print(explorer.pair, round(explorer.contributions.total, 5))
+explorer.wait_explained()
+e = explorer.explanation
+print(explorer.pair, e.method, round(float(e.matrix.sum()) + e.offset, 5), round(e.score, 5))

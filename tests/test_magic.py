@@ -170,7 +170,7 @@ def test_cell_body_with_labels(ip, opts, standin_model):
     assert res.labels == ("animals", "animals", "finance", "finance")
     np.testing.assert_allclose(res.embeddings, standin_model.embed(texts), rtol=0, atol=1e-6)
     figs = plotly_outputs(cap)
-    assert len(figs) == 3
+    assert len(figs) == 4
     projection = figs[2]
     assert [t["name"] for t in projection["data"]] == ["animals", "finance"]
 
@@ -202,12 +202,13 @@ def test_default_view_shows_heatmap_attention_and_pca(ip, opts, standin_model):
     with capture_output() as cap:
         res = ip.run_line_magic("embed", " ".join(shlex.quote(t) for t in texts) + f" {opts}")
     figs = plotly_outputs(cap)
-    assert [title_of(f) for f in figs] == [
+    assert [title_of(f) for f in figs][:3] == [
         "Cosine similarity of 5 sentences, clustered order",
         "Attention of #0: the cat sat, every layer \u00d7 head",
         "Sentence embeddings, PCA projection",
     ]
-    assert list(res.figures) == ["similarity", "attention", "projection"]
+    assert title_of(figs[3]).startswith("Why #") and "cls pooling" in title_of(figs[3])
+    assert list(res.figures) == ["similarity", "attention", "projection", "pair"]
     describe = res.provenance.describe()
     for fig in (figs[0], figs[2]):
         assert "pooling: cls" in subtitle_of(fig)
@@ -280,7 +281,7 @@ def test_one_view(ip, opts, view, titles):
 def test_few_sentences_skip_the_projection_and_say_so(ip, opts):
     with capture_output() as cap:
         res = ip.run_line_magic("embed", f"one two three {opts}")
-    assert len(plotly_outputs(cap)) == 2
+    assert len(plotly_outputs(cap)) == 3  # similarity, attention, pair
     assert "no projection" in cap.stdout and "at least 4" in cap.stdout
     assert res.projection is None
 
@@ -316,7 +317,7 @@ def test_user_text_is_escaped_everywhere(ip, opts):
         out = ip.run_cell(f"%embed {{evil}} --labels {{evil}} -o r {opts}")
     assert out.success, out.error_in_exec
     figs = [o.data for o in cap.outputs if PLOTLY_MIME in o.data]
-    assert len(figs) == 3
+    assert len(figs) == 4
     for data in figs:
         assert XSS not in json.dumps(data[PLOTLY_MIME])
         assert XSS not in data["text/html"]
@@ -554,11 +555,11 @@ def test_figures_survive_nbconvert_export_offline(standin_dirs, tmp_path):
     nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    assert "n figures 3 pca" in nb.cells[3].outputs[0]["text"]
+    assert "n figures 4 pca" in nb.cells[3].outputs[0]["text"]
     body, _ = HTMLExporter().from_notebook_node(nb)
     page_path = tmp_path / "export.html"
     page_path.write_text(body, encoding="utf-8")
-    assert body.count('class="plotly-graph-div"') == 4
+    assert body.count('class="plotly-graph-div"') == 5
     # plotly.js (about 4.8 MB) is in the page exactly once, from the first %embed.
     from plotly.offline import get_plotlyjs
 
@@ -584,7 +585,7 @@ def test_figures_survive_nbconvert_export_offline(standin_dirs, tmp_path):
             "[...document.querySelectorAll('.js-plotly-plot .gtitle')].map(e => e.textContent)"
         )
         browser.close()
-    assert drawn == 4
+    assert drawn == 5
     assert titles[:3] == [
         "Cosine similarity of 4 sentences, clustered order",
         f"Attention of #0: {XSS}, every layer \u00d7 head",

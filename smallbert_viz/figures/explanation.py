@@ -20,6 +20,8 @@ from smallbert_viz.figures.similarity import CONTRIBUTION_METRICS, contribution_
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 
 def explanation_heatmap(
     matrix: np.ndarray,
@@ -31,7 +33,7 @@ def explanation_heatmap(
     completeness_error: float,
     metric: Literal["cosine", "dot"],
     method: str,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Token x token attributions of one pair's similarity (``PairExplanation`` fields).

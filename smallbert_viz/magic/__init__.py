@@ -11,8 +11,8 @@
 
 Shows what the report and the explorers show for the same sentences (the views layer,
 :mod:`smallbert_viz.views`): the clustered similarity heatmap, the attention of the first
-sentence and, from ``PROJECTION_MIN_TEXTS`` sentences on, a 2-D projection (PCA below 10
-sentences, UMAP from 10, seeded). Returns an :class:`EmbedResult` (``-o NAME`` also stores it).
+sentence, from ``PROJECTION_MIN_TEXTS`` sentences on a 2-D projection (PCA below 10
+sentences, UMAP from 10, seeded), and why the most similar pair matches, token by token. Returns an :class:`EmbedResult` (``-o NAME`` also stores it).
 
 * :mod:`~smallbert_viz.magic.parsing` -- reading the line and the cell (pure functions);
 * :mod:`~smallbert_viz.magic.display` -- showing figures live and in exports;

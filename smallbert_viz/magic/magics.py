@@ -91,6 +91,7 @@ class EmbedMagics(Magics):
     def _run(self, model: BertModel, request: EmbedRequest) -> EmbedResult:
         from smallbert_viz.views.attention import attention_view
         from smallbert_viz.views.inputs import resolve_corpus
+        from smallbert_viz.views.pair import best_pair, pair_view
         from smallbert_viz.views.projection import projection_view
         from smallbert_viz.views.similarity import similarity_view
 
@@ -106,8 +107,12 @@ class EmbedMagics(Magics):
         except ValueError as exc:  # e.g. a pooling this model does not have
             raise UsageError(str(exc)) from exc
         n = len(corpus)
-        views = {"similarity", "attention", "projection"}
+        views = {"similarity", "attention", "projection", "pair"}
         views = views if request.view == "all" else {request.view}
+        if "pair" in views and n < 2:
+            if request.view == "pair":
+                raise UsageError(f"--view pair needs at least 2 sentences. Got {n}.")
+            views.discard("pair")
         if "projection" in views and n < PROJECTION_MIN_TEXTS:
             if request.view == "projection":
                 raise UsageError(
@@ -130,6 +135,9 @@ class EmbedMagics(Magics):
                 projection, figures["projection"] = projection_view(corpus, method=method)
             except ValueError as exc:  # e.g. UMAP on too few points
                 raise UsageError(str(exc)) from exc
+        if "pair" in views:
+            i, j = best_pair(corpus)
+            figures["pair"] = pair_view(corpus.spec, corpus.texts, i, j).figure
 
         result = EmbedResult(
             texts=tuple(corpus.texts),

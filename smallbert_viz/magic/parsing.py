@@ -27,7 +27,7 @@ from IPython.core.magic_arguments import MagicArgumentParser
 from smallbert_viz.analysis.projection import DEFAULT_UMAP_MIN_ROWS
 from smallbert_viz.embedding import POOLINGS
 
-VIEWS = ("all", "similarity", "attention", "projection")
+VIEWS = ("all", "similarity", "attention", "projection", "pair")
 PROJECTIONS = ("auto", "pca", "umap")
 
 _USAGE = (
@@ -60,7 +60,11 @@ ARGUMENTS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--normalize",), {"action": "store_true", "help": "Unit-length embeddings."}),
     (
         ("--view",),
-        {"default": "all", "help": "all (default), similarity, attention or projection."},
+        {
+            "default": "all",
+            "help": "all (default), similarity, attention, projection or pair (why the most "
+            "similar pair matches, token by token).",
+        },
     ),
     (
         ("--projection",),

@@ -125,10 +125,8 @@ def pair(
     from smallbert_viz.views.pair import pair_view
 
     i, j = chosen if chosen is not None else most_similar_pair(nb, corpus.texts)
-    spec = corpus.spec
-    tv = spec.token_vectors([corpus.texts[i], corpus.texts[j]])
     score = float(similarity_matrix(corpus.embeddings[[i, j]], metric="cosine").matrix[0, 1])
-    return pair_view(spec, i, j, (tv[0], tv[1]), metric="cosine"), score
+    return pair_view(corpus.spec, corpus.texts, i, j, metric="cosine"), score
 
 
 def attention(corpus: ViewCorpus, rows: Sequence[int]) -> dict[str, go.Figure]:
@@ -188,12 +186,14 @@ def sections(
         if sim.sampled
         else ""
     )
+    e = pv.explanation
     how = (
         "With mean pooling the similarity splits exactly into token pairs: the cells sum to it."
         if pv.exact
-        else f"The report's pooling is {corpus.spec.pooling!r}; the cells decompose the cosine "
-        "similarity of the mean-pooled token vectors instead (shown in the title), which "
-        "differs from the score above."
+        else f"With {e.pooling} pooling the similarity is explained by integrated Jacobians "
+        f"(Moeller, Nikolaev and Pado, EMNLP 2023; {e.steps} Gauss-Legendre steps per text): "
+        f"the cells plus an offset of {e.offset:.4f}, the part no token pair carries, add up "
+        f"to the score within {e.completeness_error:.2g}."
     )
     return {
         "similarity": sampled + "Rows and columns are ordered so that similar sentences sit "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,19 +22,22 @@ from smallbert_viz.widgets._base import (
     static_copy,
     sync_figure,
 )
+from smallbert_viz.widgets._latest import LatestRequestWorker
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from smallbert_viz.analysis import SimilarityMatrix, TokenContributions
+    from smallbert_viz.analysis import SimilarityMatrix
+    from smallbert_viz.explain import PairExplanation
     from smallbert_viz.provenance import Provenance
+    from smallbert_viz.views.pair import PairView
 
 ORDERS: tuple[str, ...] = ("clustered", "input")
 OWNER = "SimilarityExplorer"
 
 
 class SimilarityExplorer(ExplorerBase):
-    """Interactive similarity heatmap; click a cell to see that pair's token contributions.
+    """Interactive similarity heatmap; click a cell to see why that pair matches, token by token.
 
     Parameters
     ----------
@@ -67,6 +71,9 @@ class SimilarityExplorer(ExplorerBase):
         Wordpieces per sentence including [CLS]/[SEP].
     provenance : Provenance or str, optional
         Names precomputed embeddings (default: derived from the model and settings).
+    background : bool
+        Explain a clicked pair in a background thread (default); False explains it before
+        ``select_pair`` returns.
 
     Attributes
     ----------
@@ -78,8 +85,9 @@ class SimilarityExplorer(ExplorerBase):
         Heatmap row k is sentence ``rows[order[k]]``.
     pair : tuple of int or None
         The last clicked pair (input row indices).
-    contributions : TokenContributions or None
-        That pair's token x token decomposition (mean pooling).
+    explanation : PairExplanation or None
+        Why that pair matches: token x token attributions plus an offset that add up to its
+        similarity (exact for mean pooling, integrated Jacobians for cls/pooled).
     """
 
     def __init__(
@@ -98,6 +106,7 @@ class SimilarityExplorer(ExplorerBase):
         max_rows: int | None = None,
         max_length: int = DEFAULT_MAX_LENGTH,
         provenance: Provenance | str | None = None,
+        background: bool = True,
     ) -> None:
         corpus = resolve_corpus(
             texts,
@@ -110,8 +119,15 @@ class SimilarityExplorer(ExplorerBase):
             provenance=provenance,
             owner=OWNER,
         )
-        self._setup(corpus, seed=seed, metric=metric, order=order, threshold=threshold,
-                    max_rows=max_rows)
+        self._setup(
+            corpus,
+            seed=seed,
+            metric=metric,
+            order=order,
+            threshold=threshold,
+            max_rows=max_rows,
+            background=background,
+        )
 
     @classmethod
     def from_corpus(cls, corpus: ViewCorpus, **options: Any) -> SimilarityExplorer:
@@ -129,6 +145,7 @@ class SimilarityExplorer(ExplorerBase):
         order: str = "clustered",
         threshold: float | None = None,
         max_rows: int | None = None,
+        background: bool = True,
     ) -> None:
         super().__init__()
         metric = check_choice("metric", metric, METRICS, OWNER)
@@ -146,10 +163,20 @@ class SimilarityExplorer(ExplorerBase):
         )
         self._matrices: dict[str, SimilarityMatrix] = {}
         self._orders: dict[str, np.ndarray] = {}
-        self._token_vectors: dict[int, Any] = {}
+        self._pair_head = ""
+        self._pair_ready = threading.Event()
+        self._pair_ready.set()
+        self._explainer = LatestRequestWorker(
+            self._explain,
+            self._show_explanation,
+            self._explain_failed,
+            name="smallbert-viz-explain",
+            background=background,
+            lock=self._lock,
+        )
         self._pair_callbacks: list[Callable[[int, int], Any]] = []
         self.pair: tuple[int, int] | None = None
-        self.contributions: TokenContributions | None = None
+        self.explanation: PairExplanation | None = None
         self._contribution_fw: go.FigureWidget | None = None
 
         self._suspended = False
@@ -316,7 +343,7 @@ class SimilarityExplorer(ExplorerBase):
     def figures(self) -> dict[str, go.Figure]:
         out = {"similarity": static_copy(self._fw)}
         if self._contribution_fw is not None:
-            out["contributions"] = static_copy(self._contribution_fw)
+            out["explanation"] = static_copy(self._contribution_fw)
         return out
 
     @property
@@ -330,13 +357,7 @@ class SimilarityExplorer(ExplorerBase):
         return None if self._contribution_fw is None else static_copy(self._contribution_fw)
 
     def _provenance_lines(self) -> list[str]:
-        lines = [self._prov.describe()]
-        if self.pooling not in (None, "mean"):
-            lines.append(
-                f"token contributions: exact decomposition of the mean-pooled score; this "
-                f"heatmap uses {self.pooling} pooling"
-            )
-        return lines
+        return [self._prov.describe()]
 
     # -- the pair panel ----------------------------------------------------------------------
 
@@ -354,7 +375,13 @@ class SimilarityExplorer(ExplorerBase):
         self.select_pair(int(shown[int(row)]), int(shown[int(col)]))
 
     def select_pair(self, i: int, j: int) -> None:
-        """Show the token contributions of sentences ``i`` and ``j`` (input row indices)."""
+        """Explain the similarity of sentences ``i`` and ``j`` (input row indices).
+
+        The explanation (:func:`smallbert_viz.explain.explain_pair`; integrated Jacobians for
+        ``cls``/``pooled`` take a few seconds) is computed by the explorer's background worker:
+        the widget stays responsive, and a newer click replaces one still waiting.
+        ``wait_explained`` blocks until it is shown.
+        """
         from smallbert_viz.analysis import similarity_matrix
 
         n = len(self.texts)
@@ -367,31 +394,51 @@ class SimilarityExplorer(ExplorerBase):
             f"<b>#{i}</b> {escape(self.texts[i])}<br><b>#{j}</b> {escape(self.texts[j])}<br>"
             f"{escape(metric)}: {score:.4f}"
         )
+        with self._lock:
+            self._pair_head = head
+            self.explanation = None
         if self.spec is None:
-            self.contributions = None
             self.pair_html.value = (
-                head + "<br><i>Token contributions need the model: pass model= (and the "
-                "pooling of the embeddings) to SimilarityExplorer.</i>"
+                head + "<br><i>Explanations need the model: pass model= (and the pooling of "
+                "the embeddings) to SimilarityExplorer.</i>"
             )
             self.pair_box.children = [self.pair_html]
+            self._pair_ready.set()
         else:
-            fig = self._contribution_figure(i, j, metric)
-            if self._contribution_fw is not None:
-                self._contribution_fw.close()
-            self._contribution_fw = figure_widget(fig)
-            self.pair_html.value = head
-            self.pair_box.children = [self.pair_html, self._contribution_fw]
+            self.pair_html.value = head + "<br><i>explaining\u2026</i>"
+            self._pair_ready.clear()
+            self._explainer.submit((i, j, metric))
         for callback in self._pair_callbacks:
             callback(i, j)
 
-    def _vectors(self, i: int) -> Any:
-        if i not in self._token_vectors:
-            self._token_vectors[i] = self.spec.token_vectors(self.texts[i])
-        return self._token_vectors[i]
-
-    def _contribution_figure(self, i: int, j: int, metric: str) -> go.Figure:
+    def _explain(self, request: tuple[int, int, str]) -> PairView:
         from smallbert_viz.views.pair import pair_view
 
-        view = pair_view(self.spec, i, j, (self._vectors(i), self._vectors(j)), metric=metric)
-        self.contributions = view.contributions
-        return view.figure
+        i, j, metric = request
+        return pair_view(self.spec, self.texts, i, j, metric=metric)
+
+    def _show_explanation(self, gen: int, request: tuple[int, int, str], view: PairView) -> None:
+        e = view.explanation
+        self.explanation = e
+        old, self._contribution_fw = self._contribution_fw, figure_widget(view.figure)
+        if old is not None:
+            old.close()
+        self.pair_html.value = self._pair_head + (
+            f"<br><span style='font-size:11px;color:#555'>{escape(e.method)}: cells "
+            f"{float(e.matrix.sum()):.4f} + offset {e.offset:.4f} = {e.score:.4f} "
+            f"(completeness error {e.completeness_error:.2g})</span>"
+        )
+        self.pair_box.children = [self.pair_html, self._contribution_fw]
+        self._pair_ready.set()
+
+    def _explain_failed(self, gen: int, request: Any, exc: BaseException) -> None:
+        self._report_error(exc, "pair explanation (background thread)")
+        with self._lock:
+            if self._explainer.is_latest(gen):
+                self.pair_html.value = self._pair_head + "<br><i>The explanation failed (see "
+                self.pair_html.value += "the error below).</i>"
+                self._pair_ready.set()
+
+    def wait_explained(self, timeout: float | None = None) -> bool:
+        """Block until the selected pair's explanation is shown; False on timeout."""
+        return self._pair_ready.wait(timeout)

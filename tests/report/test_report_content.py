@@ -49,7 +49,7 @@ def test_unsampled_heatmap_ids_are_the_rows(standin_model):
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
-def test_contribution_figure_says_when_it_decomposes_mean_pooling(standin_model, pooling):
+def test_pair_explanation_says_how_it_adds_up(standin_model, pooling):
     texts, _ = corpus_with_traps(6)
     content = build_mod.build_content(
         texts, None, model=standin_model, pooling=pooling, pair=(0, 1), attention_for=[0]
@@ -57,18 +57,20 @@ def test_contribution_figure_says_when_it_decomposes_mean_pooling(standin_model,
     fig = content.figures["contributions"]
     title = html.unescape(fig.layout.title.text)
     subtitle = html.unescape(fig.layout.title.subtitle.text)
-    note = "contributions: mean pooling of last-layer token vectors"
+    assert title.startswith("Why #0 (rows) and #1 (columns) match") and f"{pooling} pooling" in title
+    assert f"pooling: {pooling}" in subtitle  # the embeddings' own provenance stays
+    z = np.asarray(fig.data[0].z, dtype=np.float64)
+    score = content.pair[2]
+    text = content.sections["contributions"]
     if pooling == "mean":
-        assert "mean-pooling decomposition" not in title
-        assert "contributions: mean pooling" not in subtitle
-        assert "pooling: mean" in subtitle
+        assert float(np.nansum(z)) == pytest.approx(score, abs=1e-3)
+        assert "splits exactly" in text
     else:
-        assert "mean-pooling decomposition" in title
-        assert note in subtitle
-        assert "pooling: cls" in subtitle  # the embeddings' own provenance stays
+        assert "integrated Jacobians" in text and "offset" in text
+        assert "integrated Jacobians" in subtitle
     # The other figures keep the plain provenance line.
     sim_sub = html.unescape(content.figures["similarity"].layout.title.subtitle.text)
-    assert "contributions:" not in sim_sub
+    assert "Jacobians" not in sim_sub
 
 
 def test_precomputed_embeddings_give_the_same_report(standin_model):

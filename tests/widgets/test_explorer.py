@@ -31,7 +31,8 @@ def test_clicks_open_attention(standin_model, corpus40, mean_embeddings):
     assert ex.attention_view.attention.text == texts[i]
     assert ex.attention_view.attention.text_pair == texts[j]
     assert ex.last_error is None and ex.similarity_view.last_error is None
-    assert set(ex.figures) == {"projection", "similarity", "contributions", "attention"}
+    assert sv.wait_explained(300)
+    assert set(ex.figures) == {"projection", "similarity", "explanation", "attention"}
     assert "pooling: mean" in ex.provenance_html.value
 
 

@@ -17,7 +17,9 @@ def explorer(standin_model, corpus40):
     from smallbert_viz.widgets import SimilarityExplorer
 
     texts, labels = corpus40
-    return SimilarityExplorer(texts, labels, model=standin_model, pooling="mean", order="input")
+    return SimilarityExplorer(
+        texts, labels, model=standin_model, pooling="mean", order="input", background=False
+    )
 
 
 def test_heatmap_holds_the_cosine_matrix(explorer, mean_embeddings):
@@ -77,27 +79,36 @@ def test_click_shows_exact_mean_pooling_contributions(explorer, mean_embeddings)
     finally:
         explorer.order_control.value = "input"
     u = _unit(mean_embeddings.astype(np.float64))
-    contrib = explorer.contributions
-    # For mean pooling the decomposition sums to the heatmap's own cosine.
-    assert contrib.total == pytest.approx(u[i] @ u[j], abs=1e-4)
+    e = explorer.explanation
+    # For mean pooling the decomposition is exact: the cells sum to the heatmap's own cosine.
+    assert e.offset == 0 and e.steps is None
+    assert float(e.matrix.sum()) == pytest.approx(u[i] @ u[j], abs=1e-4)
     panel = explorer.contribution_figure
     assert panel is not None
     assert float(np.nansum(np.asarray(panel.data[0].z, dtype=np.float64))) == pytest.approx(
-        contrib.total, abs=1e-3
+        float(e.matrix.sum()), abs=1e-3
     )
     assert explorer.pair_box.children[-1] is explorer._contribution_fw
-    assert "mean-pooling decomposition" not in panel.layout.title.text
-    assert set(explorer.figures) == {"similarity", "contributions"}
+    assert "exact mean-pooling decomposition" in explorer.pair_html.value
+    assert set(explorer.figures) == {"similarity", "explanation"}
 
 
-def test_other_pooling_is_labelled_as_mean_decomposition(standin_model, corpus40):
+def test_cls_pooling_is_explained_by_integrated_jacobians_in_the_background(
+    standin_model, corpus40
+):
     from smallbert_viz.widgets import SimilarityExplorer
 
     texts, _ = corpus40
     ex = SimilarityExplorer(texts[:6], model=standin_model, pooling="cls", order="input")
-    ex.select_pair(0, 1)
-    assert "mean-pooling decomposition" in ex.contribution_figure.layout.title.text
-    assert "mean-pooled score" in ex.provenance_text and "cls pooling" in ex.provenance_text
+    ex.select_pair(0, 1)  # returns at once; the worker explains the pair
+    assert ex.wait_explained(300) and ex.last_error is None
+    e = ex.explanation
+    assert e.pooling == "cls" and "integrated Jacobians" in e.method
+    x = standin_model.embed(texts[:2], pooling="cls").astype(np.float64)
+    cosine = float(x[0] @ x[1] / (np.linalg.norm(x[0]) * np.linalg.norm(x[1])))
+    assert float(e.matrix.sum()) + e.offset == pytest.approx(cosine, abs=max(0.01 * cosine, 5e-3))
+    assert "integrated Jacobians" in ex.pair_html.value
+    assert "cls pooling" in ex.contribution_figure.layout.title.text
 
 
 def test_precomputed_embeddings_need_provenance(mean_embeddings, corpus40):
@@ -118,7 +129,7 @@ def test_precomputed_embeddings_need_provenance(mean_embeddings, corpus40):
     assert "my model, mean pooling" in ex.provenance_html.value
     click(ex.figure_widget, 0, [1, 2])
     assert ex.pair == (2, 1) or ex.pair == (1, 2)
-    assert "need the model" in ex.pair_html.value and ex.contributions is None
+    assert "need the model" in ex.pair_html.value and ex.explanation is None
 
 
 def test_user_text_is_escaped_everywhere(explorer, corpus40):
