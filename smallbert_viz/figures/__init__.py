@@ -19,14 +19,21 @@ shown as the characters typed, never interpreted as HTML, a hover template or Ma
 """
 
 from smallbert_viz.figures.attention import attention_grid, attention_heatmap, head_view
+from smallbert_viz.figures.duplicates import duplicates_table
+from smallbert_viz.figures.keywords import keyword_annotations, keyword_scatter
 from smallbert_viz.figures.projection import projection_scatter
 from smallbert_viz.figures.similarity import contribution_heatmap, similarity_heatmap
+from smallbert_viz.figures.trust import trust_scatter
 
 __all__ = [
     "attention_grid",
     "attention_heatmap",
     "contribution_heatmap",
+    "duplicates_table",
     "head_view",
+    "keyword_annotations",
+    "keyword_scatter",
     "projection_scatter",
     "similarity_heatmap",
+    "trust_scatter",
 ]
