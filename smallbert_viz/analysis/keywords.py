@@ -55,7 +55,7 @@ def cluster_keywords(
 
     owner = "cluster_keywords"
     keys, inverse = group_index(groups, owner)
-    texts = check_str_list(texts, inverse.size, "texts", owner, "group entry")
+    texts = check_str_list(texts, inverse.size, "texts", owner, "entry of groups")
     top = check_int("top", top, owner, low=1)
     stop_words = _check_stop_words(stop_words, owner)
 
