@@ -14,8 +14,9 @@ import numpy as np
 
 from smallbert_viz._validation import check_int, check_str_list
 from smallbert_viz.analysis.keywords import keyword_table
-from smallbert_viz.figures._common import as_float32, escape_text
+from smallbert_viz.figures._common import escape_text
 from smallbert_viz.figures.projection import projection_scatter
+from smallbert_viz.figures.trust import layout_coords
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -101,7 +102,7 @@ def keyword_scatter(
         The scatter, with one annotation per group at the median of its points.
     """
     owner = "keyword_scatter"
-    xyz = as_float32(coords, "coords", owner, ndim=2)
+    xyz = layout_coords(coords, owner)
     labels = check_str_list(labels, xyz.shape[0], "labels", owner, "row of coords")
     if not isinstance(keywords, dict):
         raise TypeError(

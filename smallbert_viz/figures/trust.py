@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 TRUST_COLORSCALE = "RdYlBu"
 
 
+def layout_coords(coords: np.ndarray, owner: str) -> np.ndarray:
+    """``coords`` as float32 of shape (n, 2) or (n, 3) with n >= 1, or raise naming ``owner``."""
+    xyz = as_float32(coords, "coords", owner, ndim=2)
+    if xyz.shape[1] not in (2, 3) or xyz.shape[0] == 0:
+        raise ValueError(
+            f"The 'coords' parameter of {owner} must have shape (n_texts, 2) or (n_texts, 3) "
+            f"with at least one point. Got shape {xyz.shape} instead; project to 2 or 3 "
+            "dimensions first."
+        )
+    return xyz
+
+
 def trust_scatter(
     coords: np.ndarray,
     texts: Sequence[str],
@@ -59,10 +71,8 @@ def trust_scatter(
         ``customdata`` is still its row index in ``coords``.
     """
     owner = "trust_scatter"
-    xyz = as_float32(coords, "coords", owner, ndim=2)
+    xyz = layout_coords(coords, owner)
     n = xyz.shape[0]
-    if n == 0:
-        raise ValueError(f"The 'coords' parameter of {owner} must hold at least one point.")
     texts = check_str_list(texts, n, "texts", owner, "row of coords")
     values = as_float32(trust, "trust", owner, ndim=1)
     if values.shape[0] != n:
@@ -70,10 +80,11 @@ def trust_scatter(
             f"The 'trust' parameter of {owner} must have one value per row of coords ({n}). "
             f"Got {values.shape[0]} instead."
         )
-    if not (np.isfinite(values).all() and values.min() >= 0.0 and values.max() <= 1.0):
+    bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))  # NaN fails both
+    if bad.size:
         raise ValueError(
             f"The 'trust' parameter of {owner} must hold values in [0, 1], as projection_trust "
-            f"returns them. Got values from {np.nanmin(values)} to {np.nanmax(values)} instead."
+            f"returns them. Got {values[bad[0]]} at row {bad[0]} instead."
         )
     if k is not None:
         k = check_int("k", k, owner, low=1)
