@@ -59,12 +59,13 @@ def cluster_keywords(
     top = check_int("top", top, owner, low=1)
     stop_words = _check_stop_words(stop_words, owner)
 
+    vectorizer = CountVectorizer(stop_words=stop_words)
     try:
-        counts = CountVectorizer(stop_words=stop_words).fit(texts)
+        doc_counts = vectorizer.fit_transform(texts)
     except ValueError:  # empty vocabulary: only stop words, single letters or punctuation
         return {key: [] for key in keys}
-    scores = ctfidf(class_counts(counts.transform(texts), inverse, len(keys)))
-    words = counts.get_feature_names_out()
+    scores = ctfidf(class_counts(doc_counts, inverse, len(keys)))
+    words = vectorizer.get_feature_names_out()
     out: dict[Hashable, list[str]] = {}
     for g, key in enumerate(keys):
         row = scores.getrow(g)
