@@ -59,12 +59,17 @@ def cluster_keywords(
     top = check_int("top", top, owner, low=1)
     stop_words = _check_stop_words(stop_words, owner)
 
+    # One document per group, as BERTopic does: no token spans two sentences joined by a
+    # space, and a few long documents tokenize faster than many short ones.
+    members: list[list[str]] = [[] for _ in keys]
+    for text, g in zip(texts, inverse.tolist(), strict=True):
+        members[g].append(text)
     vectorizer = CountVectorizer(stop_words=stop_words)
     try:
-        doc_counts = vectorizer.fit_transform(texts)
+        counts = vectorizer.fit_transform([" ".join(m) for m in members])
     except ValueError:  # empty vocabulary: only stop words, single letters or punctuation
         return {key: [] for key in keys}
-    scores = ctfidf(class_counts(doc_counts, inverse, len(keys)))
+    scores = ctfidf(counts)
     words = vectorizer.get_feature_names_out()
     out: dict[Hashable, list[str]] = {}
     for g, key in enumerate(keys):
@@ -73,19 +78,6 @@ def cluster_keywords(
         best = np.lexsort((row.indices, -row.data))[:top]
         out[key] = [str(words[row.indices[b]]) for b in best if row.data[b] > 0]
     return out
-
-
-def class_counts(doc_counts: Any, inverse: np.ndarray, n_groups: int) -> Any:
-    """Word counts per group, shape (n_groups, n_words), from per-sentence counts (sparse).
-
-    Summing sentence rows equals counting the group's sentences joined by spaces, as BERTopic
-    does: no token spans two sentences.
-    """
-    import scipy.sparse as sp
-
-    n = inverse.size
-    member = sp.csr_matrix((np.ones(n), (inverse, np.arange(n))), shape=(n_groups, n))
-    return (member @ doc_counts).tocsr()
 
 
 def ctfidf(counts: Any) -> Any:
