@@ -158,6 +158,7 @@ def test_rows_are_sorted_plain_tuples_and_columns_match():
     assert len(none) == 0 and none.rows == [] and none.counts == {"lexical": 0, "semantic": 0}
 
 
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 def test_approximate_neighbours_find_nearly_all_pairs():
     rng = np.random.default_rng(7)
     x = planted(rng, sizes=[2] * 50 + [5] * 10 + [30] * 2, n_background=3000)

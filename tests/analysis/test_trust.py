@@ -56,6 +56,7 @@ def test_layout_neighbors_leave_self_out_even_among_duplicate_points():
     assert set(idx[5]) < {0, 1, 2, 3, 4}
 
 
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 def test_approximate_neighbours_give_close_values():
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(20, 32)) * 4
