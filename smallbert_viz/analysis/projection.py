@@ -23,6 +23,7 @@ and parameters.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,9 +456,52 @@ def _place(
     return np.einsum("ij,ijc->ic", weights, fitted[nb.indices]).astype(np.float32)
 
 
+_umap_import_lock = threading.Lock()
+
+
+def _import_umap() -> Any:
+    """``import umap``, without importing TensorFlow when it is not loaded yet.
+
+    umap-learn's package ``__init__`` imports ``umap.parametric_umap``, which imports TensorFlow
+    for ParametricUMAP (never used here): in a fresh process that is about half of umap's import
+    time. When TensorFlow is not loaded, a stand-in ``umap.parametric_umap`` is in
+    ``sys.modules`` only while umap itself is imported; its two names import the real module on
+    first call, so ``umap.ParametricUMAP(...)`` still works for anyone who wants it. (Only
+    ``isinstance(obj, umap.ParametricUMAP)`` differs: use ``umap.parametric_umap.ParametricUMAP``.)
+    """
+    import importlib
+    import sys
+    import types
+
+    with _umap_import_lock:
+        if "umap" in sys.modules or "tensorflow" in sys.modules:
+            return importlib.import_module("umap")
+        name = "umap.parametric_umap"
+
+        def deferred(attr: str) -> Any:
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return getattr(importlib.import_module(name), attr)(*args, **kwargs)
+
+            call.__name__ = call.__qualname__ = attr
+            return call
+
+        stub = types.ModuleType(name, "Loaded on first use (smallbert_viz defers TensorFlow).")
+        stub.ParametricUMAP = deferred("ParametricUMAP")
+        stub.load_ParametricUMAP = deferred("load_ParametricUMAP")
+        sys.modules[name] = stub
+        try:
+            return importlib.import_module("umap")
+        finally:
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
+            umap_module = sys.modules.get("umap")
+            if umap_module is not None and getattr(umap_module, "parametric_umap", None) is stub:
+                delattr(umap_module, "parametric_umap")
+
+
 def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
     try:
-        import umap
+        umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
         raise ImportError("method='umap' needs umap-learn: pip install umap-learn==0.5.12") from exc
 
