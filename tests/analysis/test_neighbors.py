@@ -175,6 +175,7 @@ def _recall(got, truth):
     return np.mean([len(set(a) & set(b)) / truth.shape[1] for a, b in zip(got, truth)])
 
 
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_approximate_finds_most_neighbours_and_reports_its_recall(mixture, metric):
     result = nearest_neighbors(mixture, k=10, metric=metric, method="approximate")
@@ -201,6 +202,7 @@ def test_approximate_finds_most_neighbours_and_reports_its_recall(mixture, metri
     assert "approximate (pynndescent" in text and "recall@10" in text and "1,000 queries" in text
 
 
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 def test_auto_switches_at_the_threshold(mixture):
     small = nearest_neighbors(mixture[:500], k=5, approximate_above=500)
     assert small.method == "exact" and small.recall == 1.0 and small.describe().endswith("exact")
@@ -218,6 +220,7 @@ def test_auto_switches_at_the_threshold(mixture):
         nearest_neighbors(mixture, approximate_above=-1)
 
 
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 def test_approximate_including_self_and_query_neighbors(mixture):
     result = nearest_neighbors(mixture, k=4, exclude_self=False, method="approximate")
     assert (result.indices[:, 0] == np.arange(3000)).mean() > 0.99

@@ -326,6 +326,7 @@ def test_sampled_fit_places_the_other_points_with_their_cluster(many_blobs):
     assert result.preservation_queries == 1000 and result.preservation > 0.05
 
 
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 def test_sampling_and_approximate_graph_switch_on_by_size(many_blobs, monkeypatch):
     x, _ = many_blobs
     monkeypatch.setattr(projection_module, "SAMPLE_ABOVE", 1000)
@@ -338,6 +339,7 @@ def test_sampling_and_approximate_graph_switch_on_by_size(many_blobs, monkeypatc
         project(x, sample_size=2, cache="off")
 
 
+@pytest.mark.slow  # a fresh interpreter compiles UMAP's Numba code
 def test_umap_projection_does_not_import_tensorflow():
     import subprocess
     import sys
