@@ -7,13 +7,22 @@ each point's 10 nearest neighbours in the embedding space, by cosine, that are a
 nearest in the 2-D layout; also with Euclidean neighbours as the truth, which is what plain
 UMAP's default metric optimises).
 
+At scale (``--synthetic``, e.g. 200,000 or 1,000,000 x 128) preservation is measured on a
+fixed sample of 1,000 points against all points, and the baseline is skipped above
+``--baseline-max`` rows (plain UMAP there takes far longer than the targets; its note says so).
+``project()`` fits UMAP on a sample above SAMPLE_ABOVE rows and says so in its description.
+
 Embeddings, in order of preference:
   --embeddings FILE.npy                   precomputed vectors [N, H]
+  --synthetic                             the Gaussian mixture on the sphere of
+                                          bench_neighbors.py (--dim, default 128)
   benchmarks/data/sentences.txt embedded with smallbert_viz.load_model("all-MiniLM-L6-v2")
   a synthetic stand-in (clustered gaussians), labelled as such in the output
 
+    python benchmarks/bench_projection.py --quick          # 2,000 sentences, a minute or two
     python benchmarks/bench_projection.py [--n 10000] [--embeddings FILE.npy]
         [--save-embeddings FILE.npy] [--variants baseline,ours,ours-seeded]
+    nice -n 10 python benchmarks/bench_projection.py --synthetic --n 200000 --variants ours
 """
 
 from __future__ import annotations
@@ -58,7 +67,8 @@ def child(args: argparse.Namespace) -> None:
 
         t_import = time.perf_counter()  # umap itself is imported lazily, inside project()
         seed = 42 if args.child == "ours-seeded" else None
-        coords = project(x, seed=seed, cache="off").coords
+        projection = project(x, seed=seed, cache="off")
+        coords = projection.coords
     t_end = time.perf_counter()
     np.save(args.out, np.asarray(coords, dtype=np.float32))
     print(
@@ -67,6 +77,8 @@ def child(args: argparse.Namespace) -> None:
                 "imports_s": t_import - _T0,
                 "fit_s": t_end - t_import,
                 "load_s": t_import - t_start if args.child != "baseline" else 0.0,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "describe": "" if args.child == "baseline" else projection.describe(),
             }
         )
     )
@@ -138,6 +150,10 @@ def sentence_embeddings(n: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="number of points")
+    parser.add_argument("--quick", action="store_true", help="2,000 points")
+    parser.add_argument("--synthetic", action="store_true", help="Gaussian mixture on a sphere")
+    parser.add_argument("--dim", type=int, default=128, help="--synthetic dimensions")
+    parser.add_argument("--baseline-max", type=int, default=50_000, help="largest baseline run")
     parser.add_argument("--embeddings", type=Path, help="precomputed embeddings (.npy, [N, H])")
     parser.add_argument("--save-embeddings", type=Path, help="keep the embeddings used here")
     parser.add_argument("--variants", default="baseline,ours,ours-seeded")
@@ -156,9 +172,23 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; choose from {sorted(VARIANTS)}")
 
+    if args.quick:
+        args.n = 2_000
+    if args.n > args.baseline_max and "baseline" in variants:
+        variants.remove("baseline")
+        print(
+            f"note: baseline umap.UMAP().fit_transform skipped above {args.baseline_max:,} rows "
+            "(--baseline-max); compare with its 10k/50k figures instead"
+        )
     if args.embeddings:
         x = np.load(args.embeddings)[: args.n]
         source = f"precomputed embeddings from {args.embeddings}"
+    elif args.synthetic:
+        sys.path.insert(0, str(HERE))
+        from bench_neighbors import mixture
+
+        x = mixture(args.n, args.dim)
+        source = f"SYNTHETIC: Gaussian mixture on the sphere in {args.dim}-D (bench_neighbors.py)"
     else:
         x = sentence_embeddings(args.n)
         source = f"{MODEL} mean-pooled embeddings of {SENTENCES.name}"
@@ -170,6 +200,12 @@ def main() -> None:
         np.save(args.save_embeddings, x)
 
     from smallbert_viz.analysis import neighbor_preservation
+    from smallbert_viz.analysis.neighbors import sampled_preservation
+
+    def preservation(coords, metric="cosine"):
+        if len(x) <= 20_000:
+            return neighbor_preservation(x, coords, k=args.k, metric=metric)
+        return sampled_preservation(x, coords, k=args.k, metric=metric)[0]
 
     print(f"data: {source}; shape {x.shape}")
     print(f"python {sys.version.split()[0]}, fresh subprocess per method; {load_note()}\n")
@@ -181,10 +217,8 @@ def main() -> None:
             out = Path(tmp) / f"{variant}.npy"
             info = run_child(variant, path, out)
             coords = np.load(out)
-            info["preservation"] = neighbor_preservation(x, coords, k=args.k)
-            info["preservation_euclidean"] = neighbor_preservation(
-                x, coords, k=args.k, metric="euclidean"
-            )
+            info["preservation"] = preservation(coords)
+            info["preservation_euclidean"] = preservation(coords, "euclidean")
             results[variant] = info
             print(
                 f"{variant:12s} {info['wall_s']:6.1f} s wall, {info['cpu_s']:5.1f} s cpu  (imports {info['imports_s']:4.1f} s, "
@@ -192,6 +226,7 @@ def main() -> None:
                 f"{info['preservation']:.3f} (euclidean truth {info['preservation_euclidean']:.3f})"
                 f"   {VARIANTS[variant]}"
             )
+            print(f"{'':12s} peak RSS {info['peak_rss_mb']:.0f} MB  {info['describe']}", flush=True)
     if "baseline" in results:
         base = results["baseline"]
         for variant, info in results.items():
@@ -205,7 +240,7 @@ def main() -> None:
         print()
     print(load_note())
     rnd = np.random.default_rng(0).normal(size=(len(x), 2))
-    print(f"(a random layout scores {neighbor_preservation(x, rnd, k=args.k):.3f})")
+    print(f"(a random layout scores {preservation(rnd):.3f})")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
-"""Exact nearest neighbours by chunked matrix products, with bounded memory.
+"""Nearest neighbours: exact by chunked matrix products, approximate (pynndescent) at scale.
 
 Scores follow one convention in every analysis: larger means more similar. For
 ``metric="euclidean"`` the score is the *negative* Euclidean distance.
 
-Memory: rows are processed in chunks, so at most ``chunk_size x N`` scores (plus the
-``argpartition`` indices) exist at once; the full N x N matrix is never built. With the
-default chunking that is about 64 MB whatever N is.
-
-Time is O(N^2 H): measured 0.7 s for 10,000 x 384 and about 20 s for 30,000 x 384 on two busy
-cores, about half of it in ``argpartition``; expect a few minutes for 100,000.
+Exact search processes rows in chunks, so at most ``chunk_size x N`` scores (plus the
+``argpartition`` indices) exist at once; the full N x N matrix is never built (about 64 MB with
+the default chunking, whatever N is). Its time grows as N^2, so beyond
+:data:`APPROXIMATE_ABOVE` rows ``method="auto"`` switches to an approximate neighbour graph
+built by NN-descent (pynndescent, which umap-learn already depends on); time and memory then
+grow about linearly in N. An approximate result always carries its measured recall: the share
+of the exact k nearest neighbours it found, on a sample of up to :data:`RECALL_QUERIES` rows
+(benchmarks/bench_neighbors.py prints times, recall and peak memory).
 """
 
 from __future__ import annotations
@@ -23,7 +25,18 @@ from smallbert_viz._validation import check_choice, check_int
 from smallbert_viz.analysis._input import as_matrix, check_same_width, unit_rows
 
 NeighborMetric = Literal["cosine", "dot", "euclidean"]
+NeighborMethod = Literal["auto", "exact", "approximate"]
 METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
+NEIGHBOR_METHODS: tuple[str, ...] = ("auto", "exact", "approximate")
+# Approximate search needs a true metric; the dot product of unnormalised vectors is not one.
+APPROXIMATE_METRICS: tuple[str, ...] = ("cosine", "euclidean")
+
+#: Rows above which ``method="auto"`` uses approximate neighbours (exact work grows as N^2).
+APPROXIMATE_ABOVE = 50_000
+#: Query rows on which the recall of an approximate search is measured against exact search.
+RECALL_QUERIES = 1_000
+# NN-descent finds the k nearest more reliably when it keeps a somewhat longer list per row.
+_MIN_GRAPH_NEIGHBORS = 20
 
 # Bytes per score-matrix element while a chunk is alive: float32 scores + int64 argpartition.
 _BYTES_PER_ELEMENT = 12
@@ -40,17 +53,41 @@ class Neighbors:
         Row numbers in the corpus.
     scores : ndarray of shape (n_queries, k), float32
         Similarity of each neighbour, non-increasing along each row: cosine similarity, dot
-        product, or negative Euclidean distance.
+        product, or negative Euclidean distance. Exact for the pairs listed, also when the
+        pairs were found approximately.
     metric : {"cosine", "dot", "euclidean"}
+    method : {"exact", "approximate"}
+        How the pairs were found.
+    recall : float
+        Share of the exact k nearest neighbours found, measured on ``recall_queries`` rows;
+        1.0 for exact search.
+    recall_queries : int
+        Rows on which ``recall`` was measured (0 for exact search: nothing to measure).
+    library : str
+        What found the pairs, with its version for approximate search.
     """
 
     indices: np.ndarray
     scores: np.ndarray
     metric: str
+    method: str = "exact"
+    recall: float = 1.0
+    recall_queries: int = 0
+    library: str = "numpy"
 
     @property
     def k(self) -> int:
         return int(self.indices.shape[1])
+
+    def describe(self) -> str:
+        """One line for provenance: "10 neighbours, approximate (pynndescent 0.7.0), ..."."""
+        head = f"{self.k} neighbour{'s' if self.k != 1 else ''} by {self.metric}"
+        if self.method == "exact":
+            return f"{head}, exact"
+        return (
+            f"{head}, approximate ({self.library}), recall@{self.k} {self.recall:.3f} "
+            f"on {self.recall_queries:,} queries"
+        )
 
 
 def nearest_neighbors(
@@ -58,10 +95,12 @@ def nearest_neighbors(
     *,
     k: int = 10,
     metric: NeighborMetric = "cosine",
+    method: NeighborMethod = "auto",
     exclude_self: bool = True,
     chunk_size: int | None = None,
+    approximate_above: int | None = None,
 ) -> Neighbors:
-    """Exact ``k`` nearest neighbours of every row among the rows of ``embeddings``.
+    """The ``k`` nearest neighbours of every row among the rows of ``embeddings``.
 
     Parameters
     ----------
@@ -70,22 +109,36 @@ def nearest_neighbors(
         Neighbours per row; at most ``n_samples - 1`` when ``exclude_self`` else ``n_samples``.
     metric : {"cosine", "dot", "euclidean"}
         Euclidean scores are negative distances, so larger is always more similar.
+    method : {"auto", "exact", "approximate"}
+        ``"auto"``: exact up to ``approximate_above`` rows, approximate beyond (always exact for
+        ``metric="dot"``, which approximate search does not support). ``"approximate"``:
+        NN-descent (pynndescent); the result's ``recall`` says how many of the exact
+        neighbours it found.
     exclude_self : bool
         Leave each row out of its own neighbours (an identical duplicate row still counts).
     chunk_size : int, optional
-        Rows scored at once; default keeps each chunk near 64 MB.
+        Exact search: rows scored at once; default keeps each chunk near 64 MB.
+    approximate_above : int, optional
+        Row count above which ``"auto"`` goes approximate; default :data:`APPROXIMATE_ABOVE`.
 
     Returns
     -------
     Neighbors
-        ``indices`` and ``scores`` of shape (n_samples, k).
+        ``indices`` and ``scores`` of shape (n_samples, k), with the method and its recall.
     """
     owner = "nearest_neighbors"
     metric = check_choice("metric", metric, METRICS, owner)
+    method = check_choice("method", method, NEIGHBOR_METHODS, owner)
     x = as_matrix(embeddings, "embeddings", owner, min_rows=2 if exclude_self else 1)
     n = x.shape[0]
     k = check_int("k", k, owner, low=1, high=n - 1 if exclude_self else n)
-    return _search(x, x, k, metric, exclude_self, chunk_size, owner, ("embeddings", "embeddings"))
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, owner, low=1)
+    method = _choose(method, metric, n * n, approximate_above, owner)
+    self_ids = np.arange(n) if exclude_self else None
+    if method == "exact":
+        return _search(x, x, k, metric, self_ids, chunk_size, owner, ("embeddings", "embeddings"))
+    return _approximate(x, x, k, metric, self_ids, owner, ("embeddings", "embeddings"))
 
 
 def query_neighbors(
@@ -94,9 +147,11 @@ def query_neighbors(
     *,
     k: int = 10,
     metric: NeighborMetric = "cosine",
+    method: NeighborMethod = "auto",
     chunk_size: int | None = None,
+    approximate_above: int | None = None,
 ) -> Neighbors:
-    """Exact ``k`` nearest corpus rows of each query row.
+    """The ``k`` nearest corpus rows of each query row.
 
     Parameters
     ----------
@@ -105,8 +160,14 @@ def query_neighbors(
     k : int
         Neighbours per query, at most ``n_samples``.
     metric : {"cosine", "dot", "euclidean"}
+    method : {"auto", "exact", "approximate"}
+        ``"auto"`` goes approximate only when scoring every query against every corpus row
+        would cost more than an exact all-pairs search of ``approximate_above`` rows (a few
+        queries against any corpus stay exact: building an index would cost more).
     chunk_size : int, optional
-        Query rows scored at once; default keeps each chunk near 64 MB.
+        Exact search: query rows scored at once; default keeps each chunk near 64 MB.
+    approximate_above : int, optional
+        Default :data:`APPROXIMATE_ABOVE`.
 
     Returns
     -------
@@ -115,11 +176,37 @@ def query_neighbors(
     """
     owner = "query_neighbors"
     metric = check_choice("metric", metric, METRICS, owner)
+    method = check_choice("method", method, NEIGHBOR_METHODS, owner)
     q = as_matrix(queries, "queries", owner)
     c = as_matrix(corpus, "corpus", owner)
     check_same_width(q, c, ("queries", "corpus"), owner)
     k = check_int("k", k, owner, low=1, high=c.shape[0])
-    return _search(q, c, k, metric, False, chunk_size, owner, ("queries", "corpus"))
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, owner, low=1)
+    method = _choose(method, metric, q.shape[0] * c.shape[0], approximate_above, owner)
+    if method == "exact":
+        return _search(q, c, k, metric, None, chunk_size, owner, ("queries", "corpus"))
+    return _approximate(q, c, k, metric, None, owner, ("queries", "corpus"))
+
+
+def _choose(
+    method: str, metric: str, pairs: int, approximate_above: int | None, owner: str
+) -> str:
+    """Resolve ``"auto"``; refuse approximate search for a metric it cannot do."""
+    if approximate_above is None:
+        approximate_above = APPROXIMATE_ABOVE
+    else:
+        approximate_above = check_int("approximate_above", approximate_above, owner, low=0)
+    if method == "auto":
+        big = pairs > approximate_above * approximate_above
+        return "approximate" if big and metric in APPROXIMATE_METRICS else "exact"
+    if method == "approximate" and metric not in APPROXIMATE_METRICS:
+        raise ValueError(
+            f"The 'metric' parameter of {owner} must be one of 'cosine', 'euclidean' with "
+            f"method='approximate'. Got {metric!r} instead; use method='exact', or normalise "
+            "the vectors and use metric='cosine'."
+        )
+    return method
 
 
 def _search(
@@ -127,20 +214,19 @@ def _search(
     corpus: np.ndarray,
     k: int,
     metric: str,
-    exclude_self: bool,
+    self_ids: np.ndarray | None,
     chunk_size: int | None,
     owner: str,
     names: tuple[str, str],
 ) -> Neighbors:
+    """Exact search; ``self_ids[i]`` is the corpus row left out of query row i's neighbours."""
     n_q, n_c = queries.shape[0], corpus.shape[0]
     if chunk_size is None:
         chunk_size = max(1, _DEFAULT_CHUNK_BYTES // (_BYTES_PER_ELEMENT * n_c))
-    else:
-        chunk_size = check_int("chunk_size", chunk_size, owner, low=1)
 
     if metric == "cosine":
         corpus_unit = unit_rows(corpus, names[1], owner)
-        queries = corpus_unit if exclude_self else unit_rows(queries, names[0], owner)
+        queries = corpus_unit if queries is corpus else unit_rows(queries, names[0], owner)
         corpus = corpus_unit
     sq_norms = np.einsum("ij,ij->i", corpus, corpus) if metric == "euclidean" else None
     corpus_t = corpus.T  # a view: BLAS reads the transpose in place, no copy
@@ -155,9 +241,8 @@ def _search(
             # Rank by -|q - c|^2 + |q|^2 = 2 q.c - |c|^2; exact distances are computed below.
             block *= 2.0
             block -= sq_norms
-        if exclude_self:
-            rows = np.arange(stop - start)
-            block[rows, start + rows] = -np.inf
+        if self_ids is not None:
+            block[np.arange(stop - start), self_ids[start:stop]] = -np.inf
         if k < n_c:
             top = np.argpartition(block, n_c - k, axis=1)[:, n_c - k :]
         else:
@@ -172,6 +257,150 @@ def _search(
         indices[start:stop] = np.take_along_axis(top, order, axis=1)
         scores[start:stop] = np.take_along_axis(top_scores, order, axis=1)
     return Neighbors(indices=indices, scores=scores, metric=metric)
+
+
+def _approximate(
+    queries: np.ndarray,
+    corpus: np.ndarray,
+    k: int,
+    metric: str,
+    self_ids: np.ndarray | None,
+    owner: str,
+    names: tuple[str, str],
+) -> Neighbors:
+    """NN-descent neighbours, exact scores for the pairs found, recall measured on a sample.
+
+    ``queries is corpus`` means the all-pairs graph (``self_ids`` then excludes each row).
+    """
+    import importlib.metadata
+
+    try:
+        import pynndescent
+    except ImportError as exc:  # pragma: no cover - a dependency of umap-learn
+        raise ImportError(
+            "method='approximate' needs pynndescent: pip install pynndescent"
+        ) from exc
+
+    same = queries is corpus
+    if metric == "cosine":
+        # On unit vectors Euclidean order is cosine order, and Euclidean is NN-descent's
+        # fastest, best-tested metric.
+        corpus = unit_rows(corpus, names[1], owner)
+        queries = corpus if same else unit_rows(queries, names[0], owner)
+    n_c = corpus.shape[0]
+    extra = 1 if self_ids is not None else 0
+    graph_k = min(n_c - 1, max(k + extra, _MIN_GRAPH_NEIGHBORS))
+    index = pynndescent.NNDescent(
+        corpus, metric="euclidean", n_neighbors=graph_k, n_jobs=-1, low_memory=True
+    )
+    if same:
+        candidates = index.neighbor_graph[0][:, : k + extra]
+    else:
+        candidates = index.query(queries, k=min(n_c, max(k, _MIN_GRAPH_NEIGHBORS)))[0]
+    candidates = np.asarray(candidates, dtype=np.int64)
+    indices, scores = _rank_candidates(queries, corpus, candidates, k, metric, self_ids)
+
+    # Rows where NN-descent returned fewer than k usable candidates: search them exactly.
+    short = np.flatnonzero(~np.isfinite(scores).all(axis=1))
+    if short.size:
+        sub_ids = None if self_ids is None else self_ids[short]
+        fix = _search(queries[short], corpus, k, metric, sub_ids, None, owner, names)
+        indices[short], scores[short] = fix.indices, fix.scores
+
+    sample = _sample_rows(queries.shape[0], RECALL_QUERIES)
+    sub_ids = None if self_ids is None else self_ids[sample]
+    truth = _search(queries[sample], corpus, k, metric, sub_ids, None, owner, names).indices
+    found = (indices[sample][:, :, None] == truth[:, None, :]).any(axis=2)
+    try:
+        version = importlib.metadata.version("pynndescent")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        version = "unknown version"
+    return Neighbors(
+        indices=indices,
+        scores=scores,
+        metric=metric,
+        method="approximate",
+        recall=float(found.mean()),
+        recall_queries=int(sample.size),
+        library=f"pynndescent {version}",
+    )
+
+
+def _rank_candidates(
+    queries: np.ndarray,
+    corpus: np.ndarray,
+    candidates: np.ndarray,
+    k: int,
+    metric: str,
+    self_ids: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``k`` of each row's candidates by exactly computed scores, best first.
+
+    ``queries`` and ``corpus`` are already unit rows for cosine. Invalid candidates (negative
+    ids, the row itself) score -inf.
+    """
+    n_q, width = candidates.shape
+    indices = np.empty((n_q, k), dtype=np.int64)
+    scores = np.empty((n_q, k), dtype=np.float32)
+    step = max(1, 2**24 // (width * corpus.shape[1]))  # about 64 MB of gathered rows at once
+    for start in range(0, n_q, step):
+        stop = min(start + step, n_q)
+        cand = candidates[start:stop]
+        valid = cand >= 0
+        if self_ids is not None:
+            valid &= cand != self_ids[start:stop, None]
+        rows = corpus[np.where(valid, cand, 0)]
+        q = queries[start:stop, None, :]
+        if metric == "euclidean":
+            diff = rows - q
+            s = -np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        else:
+            s = np.einsum("ijk,ijk->ij", rows, q)
+        s = np.where(valid, s, -np.inf).astype(np.float32)
+        # Duplicated candidate ids (possible in NN-descent output) keep only their first copy.
+        srt = np.sort(np.where(valid, cand, -1), axis=1)
+        if (srt[:, 1:] == srt[:, :-1])[srt[:, 1:] >= 0].any():
+            for r in range(stop - start):
+                _, first = np.unique(cand[r], return_index=True)
+                keep = np.zeros(width, dtype=bool)
+                keep[first] = True
+                s[r][~keep] = -np.inf
+        order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+        indices[start:stop] = np.take_along_axis(cand, order, axis=1)
+        scores[start:stop] = np.take_along_axis(s, order, axis=1)
+    return indices, scores
+
+
+def _sample_rows(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted row numbers of a fixed random sample of ``min(n, size)`` rows."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
+def sampled_preservation(
+    embeddings: np.ndarray,
+    coords: np.ndarray,
+    *,
+    k: int = 10,
+    metric: str = "cosine",
+    sample_size: int = RECALL_QUERIES,
+) -> tuple[float, int]:
+    """:func:`neighbor_preservation` measured on a fixed sample of rows, and the sample size.
+
+    Each sampled row's exact k nearest neighbours among all rows of ``embeddings`` and of
+    ``coords`` are compared; cost O(sample_size x N), so it stays cheap at a million rows.
+    Inputs must already be validated float32 matrices with the same number of rows.
+    """
+    n = embeddings.shape[0]
+    k = min(k, n - 1)
+    sample = _sample_rows(n, sample_size)
+    names = ("embeddings", "embeddings")
+    high = _search(embeddings[sample], embeddings, k, metric, sample, None, "project", names)
+    coords = np.ascontiguousarray(coords, dtype=np.float32)
+    low = _search(coords[sample], coords, k, "euclidean", sample, None, "project", names)
+    shared = (high.indices[:, :, None] == low.indices[:, None, :]).any(axis=2)
+    return float(shared.mean()), int(sample.size)
 
 
 def neighbor_preservation(
@@ -210,8 +439,9 @@ def neighbor_preservation(
             f"rows. Got {x.shape[0]} and {y.shape[0]} instead."
         )
     k = check_int("k", k, owner, low=1, high=x.shape[0] - 1)
-    high = _search(x, x, k, metric, True, None, owner, ("embeddings", "embeddings")).indices
-    low = _search(y, y, k, "euclidean", True, None, owner, ("coords", "coords")).indices
+    every = np.arange(x.shape[0])
+    high = _search(x, x, k, metric, every, None, owner, ("embeddings", "embeddings")).indices
+    low = _search(y, y, k, "euclidean", every, None, owner, ("coords", "coords")).indices
     high.sort(axis=1)
     low.sort(axis=1)
     # Overlap of two sorted rows of distinct indices, chunked to keep memory at N x k x k / c.

@@ -1,23 +1,29 @@
-"""2-D / 3-D projections of embeddings: PCA, and UMAP on exact neighbours; cached.
+"""2-D / 3-D projections of embeddings: PCA, and UMAP on a precomputed neighbour graph; cached.
 
-UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in one way that matters for
-speed: the k nearest neighbours are computed exactly with chunked matrix products (see
-:mod:`smallbert_viz.analysis.neighbors`) and handed to UMAP as ``precomputed_knn``. That skips
-NN-descent and its Numba compilation, which dominate a fresh process (10,000 MiniLM sentence
-embeddings: 43 s -> 14 s wall on an idle 2-core machine, 45 s -> 19 s CPU; see
-benchmarks/bench_projection.py), and the neighbours are exact rather than approximate, which
-keeps more of them together in the layout. What remains in a fresh process: importing umap-learn
-(it imports TensorFlow, already loaded in a session that embedded text), Numba compiling UMAP's
-graph and layout code (about 5 s), the kNN (under 1 s) and the optimisation.
+UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in how the k nearest neighbours
+are found: by :func:`~smallbert_viz.analysis.nearest_neighbors` (exact chunked matrix products up
+to ``APPROXIMATE_ABOVE`` rows, NN-descent beyond, with its measured recall), or taken from a
+:class:`~smallbert_viz.analysis.Neighbors` the caller already has (``neighbors=``), so one graph
+feeds neighbour lists, the projection and the analyses built on them. The graph is handed to UMAP
+as ``precomputed_knn``; below the approximate threshold that skips NN-descent and its Numba
+compilation, which dominate a fresh process (benchmarks/bench_projection.py measures it).
+
+At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
+:data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its
+nearest sample rows' coordinates (UMAP's own initialisation for new points), which keeps time and
+memory about linear in N. The result says so (``sample_size``) and carries the share of 10
+nearest neighbours kept, measured on a sample of points (``preservation``).
 
 Reproducibility: ``seed=None`` (the default) lets UMAP optimise the layout on all cores, and
 layouts then differ slightly between runs; an integer ``seed`` gives the same layout every time
-but umap-learn then runs single-threaded (slower, about 1.7x on two cores). Either way the cache
-returns the stored layout for the same embeddings and parameters.
+(given the same neighbour graph: an approximate graph may differ between runs) but umap-learn
+then runs single-threaded. Either way the cache returns the stored layout for the same embeddings
+and parameters.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +34,14 @@ import numpy as np
 from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis import _cache
 from smallbert_viz.analysis._input import as_matrix
-from smallbert_viz.analysis.neighbors import _search
+from smallbert_viz.analysis.neighbors import (
+    APPROXIMATE_ABOVE,
+    Neighbors,
+    _sample_rows,
+    nearest_neighbors,
+    query_neighbors,
+    sampled_preservation,
+)
 
 Method = Literal["umap", "pca"]
 CacheMode = Literal["memory", "disk", "off"]
@@ -43,7 +56,15 @@ UMAP_DEFAULTS: dict[str, Any] = {
     "n_epochs": None,  # 500 up to 5,000 points, 300 up to 10,000, else 200
     "init": "spectral",
     "seed": None,
+    "sample_size": None,  # None: all rows up to SAMPLE_ABOVE, else SAMPLE_SIZE
 }
+#: Rows above which UMAP is fitted on a sample and the other rows are placed by neighbours.
+SAMPLE_ABOVE = 100_000
+#: Rows UMAP is fitted on above :data:`SAMPLE_ABOVE`.
+SAMPLE_SIZE = 50_000
+#: Neighbours per point whose preservation in the layout is measured, and on how many points.
+PRESERVATION_K = 10
+PRESERVATION_QUERIES = 1_000
 # UMAP needs a few points to build a graph and a spectral layout.
 UMAP_MIN_ROWS = 4
 DEFAULT_UMAP_MIN_ROWS = 10  # below this, views show PCA: UMAP on a handful of points is noise
@@ -68,20 +89,39 @@ class Projection:
         (None for UMAP's parallel, non-reproducible mode) and the library version.
     explained_variance_ratio : ndarray of shape (n_components,), optional
         PCA only: the share of the total variance along each axis.
+    sample_size : int, optional
+        UMAP fitted on this many rows (the others placed by their nearest sample rows); None
+        when fitted on all rows.
+    preservation : float, optional
+        Mean share of each point's 10 nearest neighbours (in the embedding space, by the
+        projection's metric) that are also among its 10 nearest in ``coords``, measured on
+        ``preservation_queries`` points (all points up to 1,000).
+    preservation_queries : int
+
+    ``np.asarray(projection)`` gives ``coords``.
     """
 
     coords: np.ndarray
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     explained_variance_ratio: np.ndarray | None = None
+    sample_size: int | None = None
+    preservation: float | None = None
+    preservation_queries: int = 0
 
     @property
     def n_components(self) -> int:
         return int(self.coords.shape[1])
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.coords, dtype=dtype, copy=True)
+        return np.asarray(self.coords, dtype=dtype)
+
     def describe(self) -> str:
         """One line for figure subtitles and report headers."""
-        shown = {k: v for k, v in self.params.items() if k not in ("library", "n_samples")}
+        hidden = ("library", "n_samples", "sample_size", "knn_digest")
+        shown = {k: v for k, v in self.params.items() if k not in hidden}
         text = ", ".join(f"{k}={v}" for k, v in shown.items())
         head = f"{self.method.upper()} of {self.params.get('n_samples', len(self.coords))} points"
         lib = self.params.get("library")
@@ -90,9 +130,19 @@ class Projection:
         line = f"{head}: {text}"
         if self.method == "umap" and self.params.get("seed") is None:
             line += " (no seed: parallel, not bit-reproducible)"
+        if self.sample_size is not None:
+            line += (
+                f"; fitted on a sample of {self.sample_size:,}, the other points placed by "
+                "their nearest sample points"
+            )
         if self.explained_variance_ratio is not None:
             pct = ", ".join(f"{100 * r:.1f}%" for r in self.explained_variance_ratio)
             line += f"; explained variance {pct}"
+        if self.preservation is not None:
+            line += (
+                f"; {PRESERVATION_K}-NN preservation {self.preservation:.3f} on "
+                f"{self.preservation_queries:,} points"
+            )
         return line
 
 
@@ -101,6 +151,7 @@ def project(
     *,
     method: Method = "umap",
     n_components: int = 2,
+    neighbors: Neighbors | None = None,
     cache: CacheMode | None = None,
     cache_dir: str | Path | None = None,
     **params: Any,
@@ -113,6 +164,11 @@ def project(
     method : {"umap", "pca"}
     n_components : int
         2 or 3 for UMAP; 1 to min(N, n_features) for PCA.
+    neighbors : Neighbors, optional
+        UMAP only: the neighbour graph of these same embeddings (from
+        :func:`~smallbert_viz.analysis.nearest_neighbors`, self excluded, same metric, at least
+        ``n_neighbors - 1`` per row), used instead of computing one. Not used when UMAP is
+        fitted on a sample (the sample needs its own graph).
     cache : {"disk", "memory", "off"}, optional
         ``"disk"`` keeps results in memory and in ``cache_dir``, so re-running a notebook, even
         after a kernel restart, does not recompute; ``"memory"`` only for this Python session.
@@ -122,8 +178,11 @@ def project(
     **params
         UMAP only: ``n_neighbors`` (15), ``min_dist`` (0.1), ``metric`` ("cosine" or
         "euclidean"), ``n_epochs`` (None: 500 up to 5,000 points, 300 up to 10,000, else 200), ``init``
-        ("spectral", "pca", "random"), ``seed`` (None: parallel and not reproducible; an int:
-        reproducible, single-threaded).
+        ("spectral", "pca", "random"), ``seed`` (None, the default: UMAP optimises on all
+        cores and layouts differ slightly between runs; an int: reproducible, single-threaded),
+        ``sample_size`` (None: all rows up to :data:`SAMPLE_ABOVE` rows, else
+        :data:`SAMPLE_SIZE`; an int below N fits UMAP on that many random rows and places the
+        others by their nearest sample rows).
 
     Returns
     -------
@@ -139,7 +198,17 @@ def project(
     n, h = x.shape
     if method == "umap":
         resolved = _resolve_umap_params(n, n_components, params, owner)
+        if neighbors is not None and resolved["sample_size"] is None:
+            _check_neighbors(neighbors, n, resolved, owner)
+            resolved["knn"] = f"given: {neighbors.describe()}"
+            resolved["knn_digest"] = _cache.content_key(neighbors.indices, {})
+        else:
+            neighbors = None
     else:
+        if neighbors is not None:
+            raise TypeError(
+                f"{owner}(method='pca') takes no 'neighbors'; they apply to method='umap'."
+            )
         resolved = _resolve_pca_params(n, h, n_components, params, owner)
 
     key = _cache.content_key(np.asarray(embeddings), {"method": method, **resolved})
@@ -157,14 +226,21 @@ def project(
                 _cache.memory_put(key, result)
                 return result
 
-    coords, evr = _compute(x, method, resolved)
+    coords, evr = _compute(x, method, resolved, neighbors)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     coords.flags.writeable = False
     if evr is not None:
         evr = np.asarray(evr, dtype=np.float64)
         evr.flags.writeable = False
+    kept, queries = _preservation(x, coords, resolved)
     result = Projection(
-        coords=coords, method=method, params=dict(resolved), explained_variance_ratio=evr
+        coords=coords,
+        method=method,
+        params=dict(resolved),
+        explained_variance_ratio=evr,
+        sample_size=resolved.get("sample_size"),
+        preservation=kept,
+        preservation_queries=queries,
     )
     if cache != "off":
         _cache.memory_put(key, result)
@@ -172,8 +248,45 @@ def project(
         arrays = {"coords": coords}
         if evr is not None:
             arrays["explained_variance_ratio"] = evr
+        if kept is not None:
+            arrays["preservation"] = np.array([kept, queries], dtype=np.float64)
         _cache.disk_save(directory, key, arrays, {"method": method, "params": resolved})
     return result
+
+
+def _preservation(
+    x: np.ndarray, coords: np.ndarray, resolved: dict[str, Any]
+) -> tuple[float | None, int]:
+    if x.shape[0] < 3:
+        return None, 0
+    metric = resolved.get("metric", "euclidean")  # PCA preserves Euclidean geometry
+    if metric == "cosine" and not np.linalg.norm(x, axis=1).all():
+        metric = "euclidean"  # all-zero rows have no cosine neighbours
+    return sampled_preservation(
+        x, coords, k=PRESERVATION_K, metric=metric, sample_size=PRESERVATION_QUERIES
+    )
+
+
+def _check_neighbors(neighbors: Any, n: int, resolved: dict[str, Any], owner: str) -> None:
+    """Refuse a graph that does not belong to these embeddings or is too short for UMAP."""
+    if not isinstance(neighbors, Neighbors):
+        raise TypeError(
+            f"The 'neighbors' parameter of {owner} must be a Neighbors from "
+            f"nearest_neighbors(embeddings). Got {type(neighbors).__name__} instead."
+        )
+    need = resolved["n_neighbors"] - 1
+    if neighbors.indices.shape[0] != n or neighbors.k < need:
+        raise ValueError(
+            f"The 'neighbors' parameter of {owner} must list at least {need} neighbours "
+            f"(n_neighbors - 1) of each of the {n} rows. Got shape {neighbors.indices.shape} "
+            f"instead; compute it with nearest_neighbors(embeddings, k={need})."
+        )
+    if neighbors.metric != resolved["metric"]:
+        raise ValueError(
+            f"The 'neighbors' parameter of {owner} must use the projection's metric "
+            f"{resolved['metric']!r}. Got neighbours by {neighbors.metric!r} instead; pass "
+            f"metric={neighbors.metric!r} or recompute the neighbours."
+        )
 
 
 def clear_projection_cache() -> None:
@@ -215,6 +328,14 @@ def _resolve_umap_params(
         # nearest on 10,000 MiniLM sentence embeddings) and save about 1/3 of the optimisation.
         n_epochs = 500 if n <= 5_000 else 300 if n <= 10_000 else 200
     n_epochs = check_int("n_epochs", n_epochs, owner, low=1)
+    sample_size = p["sample_size"]
+    if sample_size is None:
+        sample_size = SAMPLE_SIZE if n > SAMPLE_ABOVE else None
+    else:
+        sample_size = check_int("sample_size", sample_size, owner, low=UMAP_MIN_ROWS)
+    if sample_size is not None and sample_size >= n:
+        sample_size = None
+    fit_rows = n if sample_size is None else sample_size
     seed = p["seed"]
     if seed is not None:
         seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
@@ -225,13 +346,14 @@ def _resolve_umap_params(
     return {
         "n_components": n_components,
         # Like umap-learn, a neighbourhood larger than the data set is truncated.
-        "n_neighbors": min(n_neighbors, n - 1),
+        "n_neighbors": min(n_neighbors, fit_rows - 1),
         "min_dist": min_dist,
         "metric": metric,
         "n_epochs": n_epochs,
         "init": init,
         "seed": seed,
-        "knn": "exact",
+        "knn": "exact" if fit_rows <= APPROXIMATE_ABOVE else "approximate",
+        "sample_size": sample_size,
         "n_samples": n,
         "library": f"umap-learn {version}",
     }
@@ -266,8 +388,15 @@ def _from_stored(
     evr = arrays.get("explained_variance_ratio")
     if evr is not None:
         evr.flags.writeable = False
+    kept = arrays.get("preservation")
     return Projection(
-        coords=coords, method=method, params=dict(resolved), explained_variance_ratio=evr
+        coords=coords,
+        method=method,
+        params=dict(resolved),
+        explained_variance_ratio=evr,
+        sample_size=resolved.get("sample_size"),
+        preservation=None if kept is None else float(kept[0]),
+        preservation_queries=0 if kept is None else int(kept[1]),
     )
 
 
@@ -275,12 +404,21 @@ def _from_stored(
 
 
 def _compute(
-    x: np.ndarray, method: str, params: dict[str, Any]
+    x: np.ndarray, method: str, params: dict[str, Any], neighbors: Neighbors | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Coordinates (N, n_components) and, for PCA, the explained variance ratios."""
     if method == "pca":
         return _pca(x, params["n_components"])
-    return _umap(x, params), None
+    if params["sample_size"] is None:
+        return _umap(x, params, neighbors), None
+    # Fit on a fixed sample, then place every other row among its nearest sample rows.
+    sample = _sample_rows(x.shape[0], params["sample_size"], seed=params["seed"] or 0)
+    fitted = _umap(x[sample], params, None)
+    rest = np.setdiff1d(np.arange(x.shape[0]), sample, assume_unique=True)
+    coords = np.empty((x.shape[0], params["n_components"]), dtype=np.float32)
+    coords[sample] = fitted
+    coords[rest] = _place(x[rest], x[sample], fitted, params)
+    return coords, None
 
 
 def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
@@ -300,20 +438,85 @@ def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
     return centered @ components.T, ratio
 
 
-def _umap(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+def _place(
+    rows: np.ndarray, sample: np.ndarray, fitted: np.ndarray, p: dict[str, Any]
+) -> np.ndarray:
+    """Each row at the weighted mean of its ``n_neighbors`` nearest sample rows' coordinates.
+
+    Weights fall off exponentially with distance beyond the nearest one, on the scale of the
+    row's own neighbourhood: the initial placement umap-learn's ``transform`` uses.
+    """
+    k = p["n_neighbors"]
+    nb = query_neighbors(rows, sample, k=k, metric=p["metric"])
+    dists = np.maximum(1.0 - nb.scores, 0.0) if p["metric"] == "cosine" else -nb.scores
+    gap = dists - dists[:, :1]
+    scale = np.maximum(gap.mean(axis=1, keepdims=True), 1e-12)
+    weights = np.exp(-gap / scale)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("ij,ijc->ic", weights, fitted[nb.indices]).astype(np.float32)
+
+
+_umap_import_lock = threading.Lock()
+
+
+def _import_umap() -> Any:
+    """``import umap``, without importing TensorFlow when it is not loaded yet.
+
+    umap-learn's package ``__init__`` imports ``umap.parametric_umap``, which imports TensorFlow
+    for ParametricUMAP (never used here): in a fresh process that is about half of umap's import
+    time. When TensorFlow is not loaded, a stand-in ``umap.parametric_umap`` is in
+    ``sys.modules`` only while umap itself is imported; its two names import the real module on
+    first call, so ``umap.ParametricUMAP(...)`` still works for anyone who wants it. (Only
+    ``isinstance(obj, umap.ParametricUMAP)`` differs: use ``umap.parametric_umap.ParametricUMAP``.)
+    """
+    import importlib
+    import sys
+    import types
+
+    with _umap_import_lock:
+        if "umap" in sys.modules or "tensorflow" in sys.modules:
+            return importlib.import_module("umap")
+        name = "umap.parametric_umap"
+
+        def deferred(attr: str) -> Any:
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return getattr(importlib.import_module(name), attr)(*args, **kwargs)
+
+            call.__name__ = call.__qualname__ = attr
+            return call
+
+        stub = types.ModuleType(name, "Loaded on first use (smallbert_viz defers TensorFlow).")
+        stub.ParametricUMAP = deferred("ParametricUMAP")
+        stub.load_ParametricUMAP = deferred("load_ParametricUMAP")
+        sys.modules[name] = stub
+        try:
+            return importlib.import_module("umap")
+        finally:
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
+            umap_module = sys.modules.get("umap")
+            if umap_module is not None and getattr(umap_module, "parametric_umap", None) is stub:
+                delattr(umap_module, "parametric_umap")
+
+
+def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
     try:
-        import umap
+        umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
         raise ImportError("method='umap' needs umap-learn: pip install umap-learn==0.5.12") from exc
 
     n = x.shape[0]
     k = p["n_neighbors"]
-    # Exact neighbours, self included (UMAP expects each point among its own neighbours).
-    nb = _search(x, x, k, p["metric"], False, None, "project", ("embeddings", "embeddings"))
+    if neighbors is None:
+        method = "exact" if p["knn"] == "exact" else "approximate"
+        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
+    # UMAP expects each point first among its own neighbours, at distance 0.
+    indices = np.hstack([np.arange(n)[:, None], neighbors.indices[:, : k - 1]])
     if p["metric"] == "cosine":
-        dists = np.maximum(1.0 - nb.scores, 0.0)  # umap-learn's cosine distance
+        dists = np.maximum(1.0 - neighbors.scores[:, : k - 1], 0.0)  # umap-learn's cosine
     else:
-        dists = -nb.scores
+        dists = -neighbors.scores[:, : k - 1]
+    dists = np.hstack([np.zeros((n, 1), dtype=np.float32), dists])
     seed = p["seed"]
     reducer = umap.UMAP(
         n_neighbors=k,
@@ -325,7 +528,7 @@ def _umap(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
         random_state=seed,
         # A seed forces umap-learn to one thread; say so rather than be warned about it.
         n_jobs=1 if seed is not None else -1,
-        precomputed_knn=(nb.indices, dists.astype(np.float32), None),
+        precomputed_knn=(indices, dists.astype(np.float32), None),
     )
     with warnings.catch_warnings():
         # "knn_search_index is not an NNDescent object": we never call transform().

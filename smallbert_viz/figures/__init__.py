@@ -20,11 +20,14 @@ shown as the characters typed, never interpreted as HTML, a hover template or Ma
 
 from smallbert_viz.figures.attention import attention_grid, attention_heatmap
 from smallbert_viz.figures.compare import comparison_scatter
+from smallbert_viz.figures.duplicates import duplicates_table
 from smallbert_viz.figures.explanation import explanation_heatmap
 from smallbert_viz.figures.head_view import head_view
+from smallbert_viz.figures.keywords import keyword_annotations, keyword_scatter
 from smallbert_viz.figures.layers import cka_heatmap, layer_accuracy_chart
 from smallbert_viz.figures.projection import projection_scatter
 from smallbert_viz.figures.similarity import contribution_heatmap, similarity_heatmap
+from smallbert_viz.figures.trust import trust_scatter
 
 __all__ = [
     "attention_grid",
@@ -32,9 +35,13 @@ __all__ = [
     "cka_heatmap",
     "comparison_scatter",
     "contribution_heatmap",
+    "duplicates_table",
     "explanation_heatmap",
     "head_view",
+    "keyword_annotations",
+    "keyword_scatter",
     "layer_accuracy_chart",
     "projection_scatter",
     "similarity_heatmap",
+    "trust_scatter",
 ]

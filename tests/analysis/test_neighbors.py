@@ -157,3 +157,90 @@ def test_most_similar_pair_of_only_duplicates_and_bad_input():
     assert most_similar_pair(nb, ["a", "a", "a"]) == (0, 1)
     with pytest.raises(ValueError, match="one sentence per row"):
         most_similar_pair(nb, ["a", "b"])
+
+
+# ---- approximate search -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mixture():
+    """3,000 points of a 30-component Gaussian mixture on the unit sphere in 16-D."""
+    rng = np.random.default_rng(3)
+    centers = rng.normal(size=(30, 16))
+    data = centers[rng.integers(0, 30, 3000)] + 0.4 * rng.normal(size=(3000, 16))
+    return (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _recall(got, truth):
+    return np.mean([len(set(a) & set(b)) / truth.shape[1] for a, b in zip(got, truth)])
+
+
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_approximate_finds_most_neighbours_and_reports_its_recall(mixture, metric):
+    result = nearest_neighbors(mixture, k=10, metric=metric, method="approximate")
+    truth = NearestNeighbors(n_neighbors=10, metric=metric, algorithm="brute").fit(mixture)
+    dist, idx = truth.kneighbors()
+    assert result.method == "approximate" and result.library.startswith("pynndescent ")
+    assert result.indices.shape == (3000, 10) and result.indices.dtype == np.int64
+    assert not (result.indices == np.arange(3000)[:, None]).any()  # self excluded
+    assert (np.diff(result.scores, axis=1) <= 0).all()
+    # The stored recall is measured on a sample of 1,000 rows; compare with all 3,000.
+    assert result.recall_queries == 1000
+    overall = _recall(result.indices, idx)
+    assert overall > 0.9
+    assert result.recall == pytest.approx(overall, abs=0.03)
+    # Scores are exact for the pairs listed, whatever found them.
+    a = mixture[np.arange(3000)[:, None]]
+    b = mixture[result.indices]
+    if metric == "cosine":
+        expected = np.einsum("ijk,ijk->ij", a, b)
+    else:
+        expected = -np.linalg.norm(a - b, axis=2)
+    np.testing.assert_allclose(result.scores, expected, atol=1e-5)
+    text = result.describe()
+    assert "approximate (pynndescent" in text and "recall@10" in text and "1,000 queries" in text
+
+
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
+def test_auto_switches_at_the_threshold(mixture):
+    small = nearest_neighbors(mixture[:500], k=5, approximate_above=500)
+    assert small.method == "exact" and small.recall == 1.0 and small.describe().endswith("exact")
+    big = nearest_neighbors(mixture[:501], k=5, approximate_above=500)
+    assert big.method == "approximate"
+    # The dot product has no approximate index: "auto" stays exact, "approximate" refuses.
+    assert nearest_neighbors(mixture[:501], k=5, metric="dot", approximate_above=10).method == (
+        "exact"
+    )
+    with pytest.raises(ValueError, match="'metric'.*method='approximate'.*'dot'"):
+        nearest_neighbors(mixture, metric="dot", method="approximate")
+    with pytest.raises(ValueError, match="'method'.*'auto', 'exact', 'approximate'"):
+        nearest_neighbors(mixture, method="annoy")
+    with pytest.raises(ValueError, match="'approximate_above'"):
+        nearest_neighbors(mixture, approximate_above=-1)
+
+
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
+def test_approximate_including_self_and_query_neighbors(mixture):
+    result = nearest_neighbors(mixture, k=4, exclude_self=False, method="approximate")
+    assert (result.indices[:, 0] == np.arange(3000)).mean() > 0.99
+    corpus, queries = mixture[:2500], mixture[2500:]
+    got = query_neighbors(queries, corpus, k=8, method="approximate")
+    idx = NearestNeighbors(n_neighbors=8, metric="cosine").fit(corpus).kneighbors(queries)[1]
+    assert got.method == "approximate" and got.recall_queries == 500
+    assert _recall(got.indices, idx) > 0.9
+    assert got.recall == pytest.approx(_recall(got.indices, idx))
+    # A few queries against the corpus stay exact under "auto".
+    assert query_neighbors(queries[:3], corpus, k=8, approximate_above=100).method == "exact"
+    assert query_neighbors(queries, corpus, k=8, approximate_above=100).method == "approximate"
+
+
+def test_sampled_preservation_matches_the_full_measure(x):
+    from smallbert_viz.analysis.neighbors import sampled_preservation
+
+    coords = x[:, :2] + 0.1 * x[:, 2:4]
+    full = neighbor_preservation(x, coords, k=10)
+    kept, queries = sampled_preservation(x, coords, k=10, sample_size=1000)
+    assert queries == 203 and kept == pytest.approx(full)
+    kept, queries = sampled_preservation(x, coords, k=10, sample_size=50)
+    assert queries == 50 and abs(kept - full) < 0.15

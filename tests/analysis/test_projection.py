@@ -238,3 +238,120 @@ def test_bad_parameters(blobs, kwargs, exc, match):
 def test_bad_input(data, kwargs, match):
     with pytest.raises(ValueError, match=match):
         project(data, **kwargs)
+
+
+# ---- scale: given neighbours, sampled fit, preservation -------------------------------------
+
+
+def test_asarray_gives_the_coordinates(blobs):
+    result = project(blobs[0], method="pca")
+    arr = np.asarray(result)
+    assert arr.shape == (300, 2)
+    np.testing.assert_array_equal(arr, result.coords)
+    assert np.asarray(result, dtype=np.float64).dtype == np.float64
+
+
+def test_preservation_is_recorded_and_matches_the_full_measure(blobs):
+    from smallbert_viz.analysis import neighbor_preservation
+
+    x, _ = blobs
+    result = project(x, seed=0, n_epochs=60, cache="off")
+    assert result.preservation_queries == 300  # all points when there are at most 1,000
+    assert result.preservation == pytest.approx(neighbor_preservation(x, result.coords, k=10))
+    assert "10-NN preservation" in result.describe() and result.sample_size is None
+    pca = project(x, method="pca", cache="off")
+    expected = neighbor_preservation(x, pca.coords, k=10, metric="euclidean")
+    assert pca.preservation == pytest.approx(expected)
+
+
+def test_given_neighbors_give_the_same_layout(blobs):
+    from smallbert_viz.analysis import nearest_neighbors
+
+    x, _ = blobs
+    own = project(x, seed=4, n_epochs=40, cache="off")
+    nb = nearest_neighbors(x, k=20)
+    given = project(x, seed=4, n_epochs=40, neighbors=nb, cache="off")
+    np.testing.assert_array_equal(given.coords, own.coords)
+    assert given.params["knn"].startswith("given: 20 neighbours by cosine, exact")
+
+
+def test_given_neighbors_are_part_of_the_cache_key(blobs, count_computes):
+    from smallbert_viz.analysis import nearest_neighbors
+
+    x, _ = blobs
+    project(x, seed=1, n_epochs=20)
+    project(x, seed=1, n_epochs=20, neighbors=nearest_neighbors(x, k=14))
+    project(x, seed=1, n_epochs=20, neighbors=nearest_neighbors(x, k=15))  # another graph
+    assert count_computes == ["umap"] * 3
+
+
+@pytest.mark.parametrize(
+    ("make", "exc", "match"),
+    [
+        (lambda x, nn: nn(x[:100], k=14), ValueError, "each of the 300 rows"),
+        (lambda x, nn: nn(x, k=5), ValueError, r"at least 14 neighbours.*k=14"),
+        (lambda x, nn: nn(x, k=14, metric="euclidean"), ValueError, "metric 'cosine'"),
+        (lambda x, nn: nn(x, k=14).indices, TypeError, "must be a Neighbors"),
+    ],
+)
+def test_bad_neighbors(blobs, make, exc, match):
+    from smallbert_viz.analysis import nearest_neighbors
+
+    x, _ = blobs
+    with pytest.raises(exc, match=match):
+        project(x, neighbors=make(x, nearest_neighbors), cache="off")
+    with pytest.raises(TypeError, match="apply to method='umap'"):
+        project(x, method="pca", neighbors=nearest_neighbors(x, k=14))
+
+
+@pytest.fixture(scope="module")
+def many_blobs():
+    rng = np.random.default_rng(11)
+    centers = rng.normal(size=(5, 32)) * 4
+    labels = rng.integers(0, 5, 1500)
+    return (centers[labels] + rng.normal(size=(1500, 32))).astype(np.float32), labels
+
+
+def test_sampled_fit_places_the_other_points_with_their_cluster(many_blobs):
+    from sklearn.neighbors import NearestNeighbors
+
+    x, labels = many_blobs
+    result = project(x, seed=0, sample_size=400, n_epochs=80, cache="off")
+    assert result.coords.shape == (1500, 2) and np.isfinite(result.coords).all()
+    assert result.sample_size == 400 and result.params["sample_size"] == 400
+    assert "fitted on a sample of 400" in result.describe()
+    # Placed points sit among their own cluster: nearly all 2-D neighbours share the label.
+    idx = NearestNeighbors(n_neighbors=10).fit(result.coords).kneighbors()[1]
+    assert (labels[idx] == labels[:, None]).mean() > 0.97
+    assert result.preservation_queries == 1000 and result.preservation > 0.05
+
+
+@pytest.mark.slow  # the first approximate search in a session compiles pynndescent
+def test_sampling_and_approximate_graph_switch_on_by_size(many_blobs, monkeypatch):
+    x, _ = many_blobs
+    monkeypatch.setattr(projection_module, "SAMPLE_ABOVE", 1000)
+    monkeypatch.setattr(projection_module, "SAMPLE_SIZE", 600)
+    monkeypatch.setattr(projection_module, "APPROXIMATE_ABOVE", 500)
+    result = project(x, n_epochs=30, cache="off")
+    assert result.sample_size == 600 and result.params["knn"] == "approximate"
+    assert project(x[:1000], n_epochs=30, cache="off").sample_size is None
+    with pytest.raises(ValueError, match="'sample_size'"):
+        project(x, sample_size=2, cache="off")
+
+
+@pytest.mark.slow  # a fresh interpreter compiles UMAP's Numba code
+def test_umap_projection_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from smallbert_viz.analysis import project\n"
+        "x = np.random.default_rng(0).normal(size=(60, 8))\n"
+        "project(x, n_epochs=10, cache='off')\n"
+        "import umap\n"
+        "print('tensorflow' in sys.modules, umap.ParametricUMAP.__name__, "
+        "'umap.parametric_umap' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "ParametricUMAP", "False"]
