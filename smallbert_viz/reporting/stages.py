@@ -166,7 +166,7 @@ def report_provenance(
         proj_text += f" (PCA: fewer than {DEFAULT_UMAP_MIN_ROWS} sentences for UMAP)"
     return corpus.provenance.with_extra(
         similarity="cosine; rows ordered by average-linkage clustering",
-        neighbours=f"{nb.k} per sentence, exact cosine",
+        neighbours=f"{nb.k} per sentence: {nb.describe()}",
         projection=proj_text,
         seed=seed,
         libraries=versions(),
