@@ -23,8 +23,6 @@ and parameters.
 
 from __future__ import annotations
 
-import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,12 +32,11 @@ import numpy as np
 from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis import _cache
 from smallbert_viz.analysis._input import as_matrix
+from smallbert_viz.analysis._projection_backends import _pca, _place, _umap
 from smallbert_viz.analysis.neighbors import (
     APPROXIMATE_ABOVE,
     Neighbors,
     _sample_rows,
-    nearest_neighbors,
-    query_neighbors,
     sampled_preservation,
 )
 
@@ -419,122 +416,3 @@ def _compute(
     coords[sample] = fitted
     coords[rest] = _place(x[rest], x[sample], fitted, params)
     return coords, None
-
-
-def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
-    # Eigen-decomposition of the H x H covariance: memory O(H^2) whatever N is.
-    x64 = x.astype(np.float64)
-    centered = x64 - x64.mean(axis=0)
-    cov = centered.T @ centered
-    eigvals, eigvecs = np.linalg.eigh(cov)
-    order = np.argsort(eigvals)[::-1][:n_components]
-    components = eigvecs[:, order].T  # (n_components, H)
-    # Deterministic signs (as scikit-learn): the largest loading of each axis is positive.
-    signs = np.sign(components[np.arange(n_components), np.abs(components).argmax(axis=1)])
-    signs[signs == 0] = 1.0
-    components *= signs[:, None]
-    total = float(np.clip(eigvals, 0, None).sum())
-    ratio = np.clip(eigvals[order], 0, None) / total if total > 0 else np.zeros(n_components)
-    return centered @ components.T, ratio
-
-
-def _place(
-    rows: np.ndarray, sample: np.ndarray, fitted: np.ndarray, p: dict[str, Any]
-) -> np.ndarray:
-    """Each row at the weighted mean of its ``n_neighbors`` nearest sample rows' coordinates.
-
-    Weights fall off exponentially with distance beyond the nearest one, on the scale of the
-    row's own neighbourhood: the initial placement umap-learn's ``transform`` uses.
-    """
-    k = p["n_neighbors"]
-    nb = query_neighbors(rows, sample, k=k, metric=p["metric"])
-    dists = np.maximum(1.0 - nb.scores, 0.0) if p["metric"] == "cosine" else -nb.scores
-    gap = dists - dists[:, :1]
-    scale = np.maximum(gap.mean(axis=1, keepdims=True), 1e-12)
-    weights = np.exp(-gap / scale)
-    weights /= weights.sum(axis=1, keepdims=True)
-    return np.einsum("ij,ijc->ic", weights, fitted[nb.indices]).astype(np.float32)
-
-
-_umap_import_lock = threading.Lock()
-
-
-def _import_umap() -> Any:
-    """``import umap``, without importing TensorFlow when it is not loaded yet.
-
-    umap-learn's package ``__init__`` imports ``umap.parametric_umap``, which imports TensorFlow
-    for ParametricUMAP (never used here): in a fresh process that is about half of umap's import
-    time. When TensorFlow is not loaded, a stand-in ``umap.parametric_umap`` is in
-    ``sys.modules`` only while umap itself is imported; its two names import the real module on
-    first call, so ``umap.ParametricUMAP(...)`` still works for anyone who wants it. (Only
-    ``isinstance(obj, umap.ParametricUMAP)`` differs: use ``umap.parametric_umap.ParametricUMAP``.)
-    """
-    import importlib
-    import sys
-    import types
-
-    with _umap_import_lock:
-        if "umap" in sys.modules or "tensorflow" in sys.modules:
-            return importlib.import_module("umap")
-        name = "umap.parametric_umap"
-
-        def deferred(attr: str) -> Any:
-            def call(*args: Any, **kwargs: Any) -> Any:
-                return getattr(importlib.import_module(name), attr)(*args, **kwargs)
-
-            call.__name__ = call.__qualname__ = attr
-            return call
-
-        stub = types.ModuleType(name, "Loaded on first use (smallbert_viz defers TensorFlow).")
-        stub.ParametricUMAP = deferred("ParametricUMAP")
-        stub.load_ParametricUMAP = deferred("load_ParametricUMAP")
-        sys.modules[name] = stub
-        try:
-            return importlib.import_module("umap")
-        finally:
-            if sys.modules.get(name) is stub:
-                del sys.modules[name]
-            umap_module = sys.modules.get("umap")
-            if umap_module is not None and getattr(umap_module, "parametric_umap", None) is stub:
-                delattr(umap_module, "parametric_umap")
-
-
-def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
-    try:
-        umap = _import_umap()
-    except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
-        raise ImportError("method='umap' needs umap-learn: pip install umap-learn==0.5.12") from exc
-
-    n = x.shape[0]
-    k = p["n_neighbors"]
-    if neighbors is None:
-        method = "exact" if p["knn"] == "exact" else "approximate"
-        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
-    # UMAP expects each point first among its own neighbours, at distance 0.
-    indices = np.hstack([np.arange(n)[:, None], neighbors.indices[:, : k - 1]])
-    if p["metric"] == "cosine":
-        dists = np.maximum(1.0 - neighbors.scores[:, : k - 1], 0.0)  # umap-learn's cosine
-    else:
-        dists = -neighbors.scores[:, : k - 1]
-    dists = np.hstack([np.zeros((n, 1), dtype=np.float32), dists])
-    seed = p["seed"]
-    reducer = umap.UMAP(
-        n_neighbors=k,
-        n_components=p["n_components"],
-        min_dist=p["min_dist"],
-        metric=p["metric"],
-        n_epochs=p["n_epochs"],
-        init=p["init"],
-        random_state=seed,
-        # A seed forces umap-learn to one thread; say so rather than be warned about it.
-        n_jobs=1 if seed is not None else -1,
-        precomputed_knn=(indices, dists.astype(np.float32), None),
-    )
-    with warnings.catch_warnings():
-        # "knn_search_index is not an NNDescent object": we never call transform().
-        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
-        warnings.filterwarnings("ignore", message=".*n_jobs value 1 overridden.*")
-        coords = reducer.fit_transform(x)
-    if not np.isfinite(coords).all() or coords.shape != (n, p["n_components"]):
-        raise RuntimeError(f"UMAP returned invalid coordinates of shape {coords.shape}.")
-    return coords
