@@ -35,9 +35,9 @@ from smallbert_viz.widgets._base import (
     static_copy,
     sync_figure,
 )
-from smallbert_viz.widgets.duplicates import DuplicatesPanel
 from smallbert_viz.widgets._latest import LatestRequestWorker
 from smallbert_viz.widgets._points import PointEvents
+from smallbert_viz.widgets.duplicates import DuplicatesPanel
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
