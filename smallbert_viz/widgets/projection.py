@@ -563,7 +563,8 @@ class ProjectionExplorer(PointEvents, ExplorerBase):
             hit = self._keyword_views.get(key)
             if hit is not None and hit[0] is projection:
                 return hit[1]
-        view = keyword_view(self.corpus, projection, groups)
+        # Labels: the view's own rule (it names them); clusters: the ones coloured here.
+        view = keyword_view(self.corpus, projection, None if source == "labels" else groups)
         with self._lock:
             self._keyword_views = {
                 key2: (p, v)
@@ -600,8 +601,10 @@ class ProjectionExplorer(PointEvents, ExplorerBase):
             lines.append(f"layout trust: {self._trust_of(self.projection).describe()}")
         if self.keywords_control.value:
             view = self._keywords_of(self.projection)
-            groups = "labels" if self._keyword_groups()[1] == "labels" else "clusters"
-            lines.append(f"keywords of the {groups}: {view.description}")
+            line = f"keywords: {view.description}"
+            if view.source != "labels":
+                line += f" (the explorer's {len(view.keywords)} spherical k-means clusters)"
+            lines.append(line)
         if self._duplicates is not None:
             lines.append(f"near-duplicates: {self._duplicates.describe()}")
         return lines
