@@ -295,7 +295,6 @@ def test_explorer_duplicates_tab_on_the_standin(standin_model):
     ex.duplicates_panel.pair_list.value = row
     assert ex.last_error is None and ex.projection_view.last_error is None
     assert sorted(ex.projection_view.highlighted) == [0, 1]
-    view = ex.attention_view
-    assert (view.text_control.value, view.pair_control.value) == (texts[0], texts[1])
-    assert view.attention is not None and view.figure is not None
+    shown = ex.attention_view.attention
+    assert (shown.text, shown.text_pair) == (texts[0], texts[1])
     assert "duplicates" in ex.figures
