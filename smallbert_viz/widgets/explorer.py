@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
 from smallbert_viz.views.inputs import resolve_corpus
-from smallbert_viz.views.policy import DEFAULT_SEED
+from smallbert_viz.views.policy import DEFAULT_SEED, DUPLICATE_THRESHOLD
 from smallbert_viz.widgets._base import ExplorerBase
 from smallbert_viz.widgets.attention import AttentionExplorer
 from smallbert_viz.widgets.projection import ProjectionExplorer
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import plotly.graph_objects as go
 
+    from smallbert_viz.analysis import NearDuplicates
     from smallbert_viz.provenance import Provenance
 
 
@@ -25,7 +26,9 @@ class Explorer(ExplorerBase):
     """The three explorers on one corpus, in tabs, linked to the attention view.
 
     Clicking a projection point shows that sentence's attention; clicking a similarity cell
-    shows the attention of that sentence pair (``[CLS] row [SEP] column [SEP]``).
+    shows the attention of that sentence pair (``[CLS] row [SEP] column [SEP]``). The
+    "duplicates" tab lists near-duplicate pairs; picking one highlights it on the projection
+    (and opens its attention).
 
     Parameters
     ----------
@@ -59,6 +62,8 @@ class Explorer(ExplorerBase):
     similarity_view : SimilarityExplorer
     projection_view : ProjectionExplorer
     attention_view : AttentionExplorer or None
+    duplicates_panel : DuplicatesPanel
+        The projection view's near-duplicates panel, shown in the "duplicates" tab.
     """
 
     def __init__(
@@ -107,16 +112,22 @@ class Explorer(ExplorerBase):
             if corpus.model is not None
             else None
         )
+        # The projection view's own near-duplicates panel moves to a tab of its own.
+        self.duplicates_panel = self.projection_view.duplicates_panel
+        self.projection_view.duplicates_box.layout.display = "none"
         self.tabs = widgets.Tab(
             [self.projection_view, self.similarity_view]
             + ([self.attention_view] if self.attention_view is not None else [])
+            + [self.duplicates_panel]
         )
         titles = ["projection", "similarity"] + (["attention"] if self.attention_view else [])
+        titles.append("duplicates")
         for i, title in enumerate(titles):
             self.tabs.set_title(i, title)
         if self.attention_view is not None:
             self.projection_view.on_point(self._guard(self.show_sentence, "point -> attention"))
             self.similarity_view.on_pair(self._guard(self.show_pair, "cell -> attention"))
+            self.duplicates_panel.on_pair(self._guard(self.show_pair, "duplicate -> attention"))
         self._set_provenance(corpus.provenance.describe())
         self.children = [self.provenance_html, self.tabs, self.errors]
         self.add_class("smallbert-viz-explorer")
@@ -138,6 +149,15 @@ class Explorer(ExplorerBase):
             self.attention_view.show(self.texts[i], self.texts[j])
         # Stay on the similarity tab: its contribution panel just opened; the attention tab
         # is ready when the user switches.
+
+    def duplicates(self, threshold: float = DUPLICATE_THRESHOLD) -> NearDuplicates:
+        """Near-duplicate pairs at cosine >= ``threshold``, listed in the "duplicates" tab.
+
+        See :meth:`ProjectionExplorer.duplicates`.
+        """
+        result = self.projection_view.duplicates(threshold)
+        self.tabs.selected_index = len(self.tabs.children) - 1
+        return result
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait for the projection view's UMAP layout (see ProjectionExplorer.wait_ready)."""

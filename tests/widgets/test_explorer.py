@@ -12,7 +12,12 @@ def test_clicks_open_attention(standin_model, corpus40, mean_embeddings):
 
     texts, labels = corpus40
     ex = Explorer(texts, labels, model=standin_model, pooling="mean", projection={"method": "pca"})
-    assert ex.tabs.children == (ex.projection_view, ex.similarity_view, ex.attention_view)
+    assert ex.tabs.children == (
+        ex.projection_view,
+        ex.similarity_view,
+        ex.attention_view,
+        ex.duplicates_panel,
+    )
     np.testing.assert_allclose(ex.similarity_view.embeddings, mean_embeddings, atol=1e-5)
     assert ex.projection_view.embeddings is ex.similarity_view.embeddings  # embedded once
 
@@ -42,7 +47,8 @@ def test_without_model_two_views(corpus40, mean_embeddings):
     ex = Explorer(
         corpus40[0], embeddings=mean_embeddings, provenance="p", projection={"method": "pca"}
     )
-    assert ex.attention_view is None and len(ex.tabs.children) == 2
+    assert ex.attention_view is None
+    assert ex.tabs.children == (ex.projection_view, ex.similarity_view, ex.duplicates_panel)
     click(ex.projection_view.figure_widget, 0, 0)
     assert ex.last_error is None
 
