@@ -29,7 +29,7 @@ TEXTS = [
 ]
 
 
-def open_page(browser, tmp_path, figs):
+def open_page(browser, tmp_path, figs, width=1300):
     """Write one offline page (plotly.js inlined once), open it with the network blocked."""
     import plotly.offline
 
@@ -46,7 +46,7 @@ def open_page(browser, tmp_path, figs):
         + "</body></html>",
         encoding="utf-8",
     )
-    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page = browser.new_page(viewport={"width": width, "height": 1000})
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
