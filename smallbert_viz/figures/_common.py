@@ -115,6 +115,8 @@ _SUBTITLE_TOP = 32
 _TITLE_LINE = 21
 _SUBTITLE_LINE = 15
 _GAP = 12
+#: The top margin a builder's ``height`` was chosen for (title and a two-line subtitle).
+_ASSUMED_TOP = 92
 #: Left and right padding of the title block inside the figure.
 _PAD = 10
 
@@ -183,6 +185,9 @@ def apply_layout(
     title_lines = title_lines or [""]
     extra_title = _TITLE_LINE * (len(title_lines) - 1)
     top = _SUBTITLE_TOP + extra_title + _SUBTITLE_LINE * len(sub_lines) + _GAP + top_pad
+    if fig.layout.height is not None and top > _ASSUMED_TOP:
+        # Builders size the figure for a two-line subtitle; more lines must not eat the plot.
+        fig.update_layout(height=fig.layout.height + top - _ASSUMED_TOP)
     fig.update_layout(
         template=TEMPLATE,
         title={

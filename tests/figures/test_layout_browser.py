@@ -240,3 +240,56 @@ def test_detector_finds_overlap_and_overflow():
     assert any("outside" in p for p in problems)
     assert any("overlaps" in p for p in problems)
     assert layout_problems({"svg": svg, "boxes": [title]}) == []
+
+
+#: A neighbour row as report.js fills it: #id, cosine, label, sentence.
+NEIGHBOUR = (
+    "<tr><td class='num'>#{i}</td><td class='num'>0.{i}123</td><td>business and finance</td>"
+    "<td class='text'>Stocks fell sharply on Monday as investors worried that the central bank "
+    "would raise interest rates again before the end of the year.</td></tr>"
+)
+
+
+@pytest.mark.parametrize("viewport", [1280, 1600])
+def test_report_side_panel_keeps_sentences_readable(browser, tmp_path, viewport):
+    """The report's template and CSS with the side panel filled: several words per line."""
+    import string
+    from importlib.resources import files
+
+    static = files("smallbert_viz.reporting") / "static"
+    template = string.Template((static / "template.html").read_text(encoding="utf-8"))
+    fields = dict.fromkeys(template.get_identifiers(), "")
+    fields |= {"css": (static / "report.css").read_text(encoding="utf-8"), "title": "t"}
+    page_html = template.substitute(fields)
+    path = tmp_path / "report.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": viewport, "height": 900})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page.goto(path.as_uri())
+    rows = "".join(NEIGHBOUR.format(i=i) for i in range(1, 6))
+    # A figure as wide as the builders make them sits in the main column.
+    page.evaluate(
+        """(rows) => {
+          document.querySelector('#neighbor-table tbody').innerHTML = rows;
+          document.getElementById('selected-text').textContent = 'The cat sat on the mat.';
+          const plot = document.querySelector('main .plot');
+          plot.style.width = '900px'; plot.style.height = '500px';
+        }""",
+        rows,
+    )
+    sizes = page.evaluate(
+        """() => {
+          const aside = document.getElementById('selected').getBoundingClientRect();
+          const cell = document.querySelector('#neighbor-table td.text');
+          const range = document.createRange();
+          range.selectNodeContents(cell);
+          const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+          return {aside: aside.width, cell: cell.getBoundingClientRect().width,
+                  lines: tops.size, words: cell.textContent.split(/\\s+/).length,
+                  pageWidth: document.documentElement.scrollWidth};
+        }"""
+    )
+    page.close()
+    assert sizes["pageWidth"] <= viewport  # nothing pushes the page sideways
+    assert sizes["cell"] >= 0.8 * sizes["aside"] - 40  # the sentence gets the panel's width
+    assert sizes["words"] / sizes["lines"] >= 5, sizes  # not a word or two per line
