@@ -293,3 +293,27 @@ def test_report_side_panel_keeps_sentences_readable(browser, tmp_path, viewport)
     assert sizes["pageWidth"] <= viewport  # nothing pushes the page sideways
     assert sizes["cell"] >= 0.8 * sizes["aside"] - 40  # the sentence gets the panel's width
     assert sizes["words"] / sizes["lines"] >= 5, sizes  # not a word or two per line
+
+
+def test_clicking_a_grid_panel_reports_its_layer_and_head(browser, tmp_path):
+    """plotly.js hands each panel's meta to click handlers: a view opens that head."""
+    rng = np.random.default_rng(1)
+    fig = attention_grid(rng.dirichlet(np.ones(21), size=(6, 12, 21)), TOKENS)
+    page, problems = open_page(browser, tmp_path, {"grid": fig}, width=CELL_WIDTH)
+    page.evaluate(
+        """() => { const gd = document.getElementById('grid');
+        gd.on('plotly_click', d => { window.clicked = d.points[0].data.meta; }); }"""
+    )
+    # The centre of the panel of layer 4, head 9 (subplot 4 * 12 + 9 + 1 = 58).
+    x, y = page.evaluate(
+        """() => { const L = document.getElementById('grid')._fullLayout;
+        const xa = L.xaxis58, ya = L.yaxis58;
+        const svg = document.querySelector('#grid .main-svg').getBoundingClientRect();
+        return [svg.left + xa._offset + xa._length / 2, svg.top + ya._offset + ya._length / 2]; }"""
+    )
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_function("window.clicked !== undefined", timeout=3000)
+    assert page.evaluate("window.clicked") == {"layer": 4, "head": 9}
+    assert problems == []
+    page.close()
