@@ -117,6 +117,8 @@ _SUBTITLE_LINE = 15
 _GAP = 12
 #: The top margin a builder's ``height`` was chosen for (title and a two-line subtitle).
 _ASSUMED_TOP = 92
+#: Room (px) for one line of text placed just above the plot area (panel titles, headers).
+_HEADER_PAD = 20
 #: Left and right padding of the title block inside the figure.
 _PAD = 10
 
@@ -145,6 +147,16 @@ def rewrap_markup(markup: str, width: int) -> list[str]:
     return out
 
 
+def _above_plot(annotation: Any) -> bool:
+    """Whether ``annotation`` sits on top of the plot area, in the top margin."""
+    return (
+        annotation.yref == "paper"
+        and annotation.yanchor == "bottom"
+        and annotation.y is not None
+        and annotation.y >= 0.999
+    )
+
+
 def apply_layout(
     fig: go.Figure,
     *,
@@ -162,8 +174,9 @@ def apply_layout(
 
     SVG text does not wrap, so title and subtitle are broken into lines at word boundaries for
     the figure's width (``fig.layout.width``, or ``NOTEBOOK_WIDTH`` when unset), and the top
-    margin grows to hold every line; ``top_pad`` reserves more px below the subtitle for text
-    the builder puts above the plot area (panel titles, column headers).
+    margin grows to hold every line. Annotations already on ``fig`` that sit on top of the plot
+    area (make_subplots' panel titles) get a line of room below the subtitle; ``top_pad``
+    reserves more px for other text a builder puts there.
     """
     if provenance is not None and not isinstance(provenance, str):
         from smallbert_viz.provenance import Provenance
@@ -174,6 +187,8 @@ def apply_layout(
                 f"(e.g. model.provenance()). Got {type(provenance).__name__} instead."
             )
         provenance = provenance.describe()
+    if any(_above_plot(a) for a in fig.layout.annotations):
+        top_pad = max(top_pad, _HEADER_PAD)  # e.g. make_subplots' first row of panel titles
     width = fig.layout.width or NOTEBOOK_WIDTH
     room = width - 2 * _PAD
     sub_lines: list[str] = []

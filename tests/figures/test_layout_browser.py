@@ -172,13 +172,25 @@ def every_figure() -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def measured(browser, tmp_path_factory, artifacts_dir):
+#: Fonts to lay out with: the page's own (plotly asks for "Open Sans", verdana, arial; Chromium
+#: here draws Liberation Sans, metric-compatible with Arial), and DejaVu Sans, as wide as the
+#: Verdana many notebooks fall back to.
+FONTS = {"default": "", "wide": "<style>text { font-family: 'DejaVu Sans' !important; }</style>"}
+
+
+@pytest.fixture(scope="module", params=sorted(FONTS))
+def measured(request, browser, tmp_path_factory, artifacts_dir):
     figs = every_figure()
     page, problems = open_page(
-        browser, tmp_path_factory.mktemp("layout"), figs, width=CELL_WIDTH
+        browser,
+        tmp_path_factory.mktemp("layout"),
+        figs,
+        width=CELL_WIDTH,
+        head=FONTS[request.param],
     )
-    page.screenshot(path=str(artifacts_dir / "figures_layout.png"), full_page=True)
+    page.screenshot(
+        path=str(artifacts_dir / f"figures_layout_{request.param}.png"), full_page=True
+    )
     out = {name: page.evaluate(MEASURE, name) for name in figs}
     page.close()
     assert problems == []
