@@ -200,9 +200,12 @@ def apply_layout(
     title_lines = title_lines or [""]
     extra_title = _TITLE_LINE * (len(title_lines) - 1)
     top = _SUBTITLE_TOP + extra_title + _SUBTITLE_LINE * len(sub_lines) + _GAP + top_pad
-    if fig.layout.height is not None and top > _ASSUMED_TOP:
+    if fig.layout.height is not None:
         # Builders size the figure for a two-line subtitle; more lines must not eat the plot.
-        fig.update_layout(height=fig.layout.height + top - _ASSUMED_TOP)
+        # A figure laid out before (one builder reusing another) first gives back that growth.
+        before = fig.layout.margin.t if fig.layout.title.subtitle.text is not None else None
+        grown = max(0, before - _ASSUMED_TOP) if before is not None else 0
+        fig.update_layout(height=fig.layout.height - grown + max(0, top - _ASSUMED_TOP))
     fig.update_layout(
         template=TEMPLATE,
         title={

@@ -139,3 +139,15 @@ def test_narrower_figures_get_more_subtitle_lines_and_a_taller_top():
     n_wide = wide.layout.title.subtitle.text.count("<br>")
     assert n_narrow > n_wide
     assert narrow.layout.margin.t - wide.layout.margin.t == 15 * (n_narrow - n_wide)
+
+
+def test_a_fixed_height_grows_with_the_subtitle_once_even_when_laid_out_twice():
+    one, twice = go.Figure(), go.Figure()
+    for fig in (one, twice):
+        fig.update_layout(width=500, height=400)
+    apply_layout(one, title="T", provenance=LONG)
+    apply_layout(twice, title="first", provenance=LONG + " " + LONG)  # grows more
+    apply_layout(twice, title="T", provenance=LONG)
+    assert one.layout.height > 400  # the plot area keeps its size
+    assert twice.layout.height == one.layout.height
+    assert twice.layout.margin.t == one.layout.margin.t
