@@ -101,22 +101,83 @@ def token_categories(tokens: Sequence[str], max_chars: int = 30) -> tuple[list[s
     return cats, ticks
 
 
+#: Width (px) a figure is laid out for when it sets none: a Jupyter cell's output area.
+NOTEBOOK_WIDTH = 900
+TITLE_SIZE = 16
+SUBTITLE_SIZE = 11
+#: Average advance of one character as a share of the font size. Open Sans measures about 0.5
+#: in Chromium; 0.6 leaves room for capitals, digits and wider fallback fonts.
+CHAR_EM = 0.6
+#: Title geometry in px (measured in Chromium with plotly.js 3): the title's top, the first
+#: subtitle line's top, and the line heights of each.
+_TITLE_TOP = 8
+_SUBTITLE_TOP = 32
+_TITLE_LINE = 21
+_SUBTITLE_LINE = 15
+_GAP = 12
+#: The top margin a builder's ``height`` was chosen for (title and a two-line subtitle).
+_ASSUMED_TOP = 92
+#: Room (px) for one line of text placed just above the plot area (panel titles, headers).
+_HEADER_PAD = 20
+#: Left and right padding of the title block inside the figure.
+_PAD = 10
+
+
+def chars_per_line(width_px: float, font_size: float) -> int:
+    """How many characters of ``font_size`` fit on a line ``width_px`` wide (see ``CHAR_EM``)."""
+    return max(20, int(width_px / (font_size * CHAR_EM)))
+
+
+def rewrap_markup(markup: str, width: int) -> list[str]:
+    """Re-wrap builder-made markup (escaped lines joined by ``<br>``) to ``width`` characters.
+
+    Each line is unescaped, wrapped at word boundaries (long words broken) and escaped again,
+    so an entity is never split and the only markup in the result is the ``<br>`` we join with.
+    """
+    out: list[str] = []
+    for line in markup.split("<br>"):
+        raw = _squash(html.unescape(line))
+        if raw:
+            out.extend(
+                escape_text(piece)
+                for piece in textwrap.wrap(
+                    raw, width=width, break_long_words=True, break_on_hyphens=False
+                )
+            )
+    return out
+
+
+def _above_plot(annotation: Any) -> bool:
+    """Whether ``annotation`` sits on top of the plot area, in the top margin."""
+    return (
+        annotation.yref == "paper"
+        and annotation.yanchor == "bottom"
+        and annotation.y is not None
+        and annotation.y >= 0.999
+    )
+
+
 def apply_layout(
     fig: go.Figure,
     *,
     title: str,
     provenance: Provenance | str | None,
     extra_subtitle: str | None = None,
+    top_pad: int = 0,
 ) -> go.Figure:
     """Set the template, the title and the provenance subtitle of ``fig``; return ``fig``.
 
     ``title`` and ``provenance`` (a ``Provenance`` or a str) are escaped here: both may carry
     user-chosen strings.
-    ``extra_subtitle`` is builder-made markup (already escaped) shown before the provenance.
+    ``extra_subtitle`` is builder-made text (already escaped, lines joined by ``<br>``) shown
+    before the provenance.
+
+    SVG text does not wrap, so title and subtitle are broken into lines at word boundaries for
+    the figure's width (``fig.layout.width``, or ``NOTEBOOK_WIDTH`` when unset), and the top
+    margin grows to hold every line. Annotations already on ``fig`` that sit on top of the plot
+    area (make_subplots' panel titles) get a line of room below the subtitle; ``top_pad``
+    reserves more px for other text a builder puts there.
     """
-    parts = []
-    if extra_subtitle:
-        parts.append(extra_subtitle)
     if provenance is not None and not isinstance(provenance, str):
         from smallbert_viz.provenance import Provenance
 
@@ -126,19 +187,42 @@ def apply_layout(
                 f"(e.g. model.provenance()). Got {type(provenance).__name__} instead."
             )
         provenance = provenance.describe()
+    if any(_above_plot(a) for a in fig.layout.annotations):
+        top_pad = max(top_pad, _HEADER_PAD)  # e.g. make_subplots' first row of panel titles
+    width = fig.layout.width or NOTEBOOK_WIDTH
+    room = width - 2 * _PAD
+    sub_lines: list[str] = []
+    if extra_subtitle:
+        sub_lines += rewrap_markup(extra_subtitle, chars_per_line(room, SUBTITLE_SIZE))
     if provenance:
-        parts.append(safe_wrapped(provenance, width=140))
-    subtitle = "<br>".join(parts)
-    n_sub_lines = subtitle.count("<br>") + 1 if subtitle else 0
+        sub_lines += rewrap_markup(escape_text(provenance), chars_per_line(room, SUBTITLE_SIZE))
+    title_lines = rewrap_markup(escape_text(title), chars_per_line(room, TITLE_SIZE))
+    title_lines = title_lines or [""]
+    extra_title = _TITLE_LINE * (len(title_lines) - 1)
+    top = _SUBTITLE_TOP + extra_title + _SUBTITLE_LINE * len(sub_lines) + _GAP + top_pad
+    if fig.layout.height is not None:
+        # Builders size the figure for a two-line subtitle; more lines must not eat the plot.
+        # A figure laid out before (one builder reusing another) first gives back that growth.
+        before = fig.layout.margin.t if fig.layout.title.subtitle.text is not None else None
+        grown = max(0, before - _ASSUMED_TOP) if before is not None else 0
+        fig.update_layout(height=fig.layout.height - grown + max(0, top - _ASSUMED_TOP))
     fig.update_layout(
         template=TEMPLATE,
         title={
-            "text": escape_text(title),
-            "subtitle": {"text": subtitle, "font": {"size": 11, "color": "#555"}},
+            "text": "<br>".join(title_lines),
+            "font": {"size": TITLE_SIZE},
+            "subtitle": {
+                "text": "<br>".join(sub_lines),
+                "font": {"size": SUBTITLE_SIZE, "color": "#555"},
+            },
             "x": 0.0,
             "xanchor": "left",
-            "xref": "paper",
+            "xref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": _TITLE_TOP, "l": _PAD},
         },
-        margin={"t": 60 + 16 * n_sub_lines},
+        margin={"t": top},
     )
     return fig

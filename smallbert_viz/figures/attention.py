@@ -20,6 +20,7 @@ does not shrink a binary payload). At 512 tokens the default-model grid is under
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -42,10 +43,21 @@ if TYPE_CHECKING:
 
 #: Cap on the number of heatmap cells in a whole attention grid (16 panels of 128 x 128).
 MAX_GRID_CELLS = 16 * 128 * 128
-#: Grid panels carry token tick labels only up to this many tokens (they are small).
+#: Grid panels carry token tick labels only up to this many tokens (they are small) ...
 GRID_TICK_MAX = 24
+#: ... and only when each token gets at least this many px of the panel (8 px labels).
+GRID_TICK_MIN_PX = 10
+#: The grid is laid out to fit this width (px): a Jupyter cell's output area.
+GRID_WIDTH = 900
+#: Panels are at most this many px wide (a 2-head grid is not stretched).
+GRID_PANEL_MAX = 260
+#: Below this many px per panel, "layer l . head h" titles do not fit over each panel: the grid
+#: gets column headers ("head h") on top and row headers ("layer l") on the left instead.
+GRID_COMPACT_PX = 110
 #: attention_heatmap hides token labels beyond these many tokens (hover remains).
 HEATMAP_TICK_MAX = 160
+#: attention_heatmap's plot area is at most this many px on a side.
+HEATMAP_PLOT_MAX = 640
 COLORSCALE = "Blues"
 
 
@@ -152,20 +164,30 @@ def attention_grid(
         ticks = None
     else:
         cats, ticks = token_categories(tokens, max_chars=15)
-    show_ticks = ticks is not None and n_tok <= GRID_TICK_MAX
-
+    # Room for the panels in GRID_WIDTH: the left margin holds the y tick labels and/or the
+    # row headers, the right one the colour bar.
+    left, right = 90, 110
+    compact = (GRID_WIDTH - left - right) / n_heads < GRID_COMPACT_PX and not single_map
+    # Gaps between panels in px: a panel title (16 px) or x tick labels need room below a row.
+    h_gap = 10 if compact else 28
+    v_gap = 8 if compact else 30
+    room = GRID_WIDTH - left - right - h_gap * (n_heads - 1)
+    panel = int(min(GRID_PANEL_MAX, room / n_heads))
+    show_ticks = ticks is not None and n_tok <= GRID_TICK_MAX and panel >= GRID_TICK_MIN_PX * n_tok
+    if single_map:
+        titles = ["attention map"]
+    elif compact:
+        titles = None
+    else:
+        titles = [f"layer {lyr} \u00b7 head {hd}" for lyr in range(n_layers) for hd in range(n_heads)]
+    plot_w = panel * n_heads + h_gap * (n_heads - 1)
+    plot_h = panel * n_layers + v_gap * (n_layers - 1)
     fig = make_subplots(
         rows=n_layers,
         cols=n_heads,
-        subplot_titles=(
-            ["attention map"]
-            if single_map
-            else [
-                f"layer {lyr} \u00b7 head {hd}" for lyr in range(n_layers) for hd in range(n_heads)
-            ]
-        ),
-        horizontal_spacing=min(0.08, 0.5 / max(n_heads, 1)),
-        vertical_spacing=min(0.04 if n_layers > 4 else 0.08, 0.5 / max(n_layers, 1)),
+        subplot_titles=titles,
+        horizontal_spacing=h_gap / plot_w if n_heads > 1 else 0.0,
+        vertical_spacing=v_gap / plot_h if n_layers > 1 else 0.0,
     )
     import plotly.graph_objects as go
 
@@ -178,6 +200,8 @@ def attention_grid(
                     y=cats,
                     coloraxis="coloraxis",
                     name=f"layer {layer} head {head}",
+                    # Which panel this is, for click handlers (open it as one large map).
+                    meta={"layer": layer, "head": head},
                     hovertemplate=(
                         f"layer {layer} \u00b7 head {head}<br>from %{{y}}<br>to %{{x}}"
                         "<br>weight %{z:.3f}<extra></extra>"
@@ -186,11 +210,12 @@ def attention_grid(
                 row=layer + 1,
                 col=head + 1,
             )
-    # Tick labels only on the outer panels (x on the bottom row, y on the left column): inner
-    # ones would collide with the next panel's title. Hover names the tokens everywhere.
-    axis = {"type": "category", "showgrid": False, "showticklabels": False}
+    # Tick labels only on the outer panels (x on the bottom row, y on the left column), and
+    # only when a token gets enough px to be read. Hover names the tokens everywhere.
+    axis = {"type": "category", "showgrid": False, "showticklabels": False, "automargin": False}
     fig.update_xaxes(axis | {"tickangle": -90})
     fig.update_yaxes(axis | {"autorange": "reversed"})
+    tick_px = 0
     if show_ticks:
         tick = {
             "showticklabels": True,
@@ -201,32 +226,66 @@ def attention_grid(
         }
         fig.update_xaxes(tick, row=n_layers)
         fig.update_yaxes(tick, col=1)
+        # 8 px labels of at most 15 characters (token_categories above), plus the tick gap.
+        tick_px = int(8 * 0.6 * max(len(html.unescape(t)) for t in ticks)) + 8
     fig.update_annotations(font_size=11)
-
-    panel = int(max(110, min(260, 1200 / n_heads)))
+    top_pad = 20 if titles else 0
+    if compact:
+        for hd in range(n_heads):
+            axis_name = "x" if hd == 0 else f"x{hd + 1}"
+            fig.add_annotation(
+                text=f"head {hd}",
+                xref=f"{axis_name} domain",
+                yref="paper",
+                x=0.5,
+                y=1.0,
+                yanchor="bottom",
+                showarrow=False,
+                font={"size": 10},
+            )
+        for lyr in range(n_layers):
+            axis_name = "y" if lyr == 0 else f"y{lyr * n_heads + 1}"
+            fig.add_annotation(
+                text=f"layer {lyr}",
+                xref="paper",
+                yref=f"{axis_name} domain",
+                x=0.0,
+                y=0.5,
+                xanchor="right",
+                xshift=-(tick_px + 4),
+                showarrow=False,
+                font={"size": 10},
+            )
+        top_pad = 18
+    left = max(left, tick_px + (56 if compact else 20))
+    bottom = tick_px + 20
     fig.update_layout(
         coloraxis={
             "colorscale": COLORSCALE,
             "cmin": 0.0,
             "cmax": float(np.nanmax(p)) if np.isfinite(np.nanmax(p)) else 1.0,
-            "colorbar": {"title": {"text": "weight"}},
+            "colorbar": {"title": {"text": "weight"}, "thickness": 14},
         },
-        width=panel * n_heads + 220,
-        height=panel * n_layers + 160,
+        width=left + plot_w + right,
+        margin={"l": left, "r": right, "b": bottom},
     )
-    note = f"{n_tok} tokens"
+    note = f"{n_tok} tokens" + ("" if show_ticks else " (named in hover)")
     if pooled:
         size = int(starts[1] - starts[0]) if len(starts) > 1 else n_tok
         note += (
             f", pooled into {len(starts)} blocks of {size} tokens (mean over from-tokens, sum "
             f"over to-tokens); use attention_heatmap for one head at full resolution"
         )
-    return apply_layout(
+    apply_layout(
         fig,
         title=title or "Attention, every layer \u00d7 head",
         provenance=provenance,
         extra_subtitle=escape_text(note),
+        top_pad=top_pad,
     )
+    # The height follows the top margin apply_layout grew for the wrapped subtitle.
+    fig.update_layout(height=fig.layout.margin.t + plot_h + bottom)
+    return fig
 
 
 def attention_heatmap(
@@ -281,7 +340,8 @@ def attention_heatmap(
             "ticktext": ticks,
             "tickfont": {"size": 11 if n <= 40 else 8},
         }
-    fig.update_xaxes(axis, tickangle=-60, title_text="to (attended token)", side="top")
+    # The x axis sits at the bottom: on top, its title and slanted labels met the subtitle.
+    fig.update_xaxes(axis, tickangle=-60, title_text="to (attended token)", side="bottom")
     fig.update_yaxes(
         axis,
         title_text="from (attending token)",
@@ -289,8 +349,12 @@ def attention_heatmap(
         scaleanchor="x",
         constrain="domain",
     )
-    side = int(min(900, max(420, 14 * n + 200)))
-    fig.update_layout(width=side + 140, height=side + 60)
-    return apply_layout(
+    # Square plot area plus room for labels and the colour bar, within a notebook cell.
+    side = int(min(HEATMAP_PLOT_MAX, max(300, 14 * n)))
+    label_px = int(0.6 * (11 if n <= 40 else 8) * max(len(html.unescape(t)) for t in ticks)) + 60
+    fig.update_layout(width=min(GRID_WIDTH, side + label_px + 120))
+    apply_layout(
         fig, title=title or "Attention", provenance=provenance, extra_subtitle=f"{n} tokens"
     )
+    fig.update_layout(height=fig.layout.margin.t + side + label_px)
+    return fig

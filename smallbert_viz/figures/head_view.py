@@ -141,11 +141,16 @@ def head_view(
         x=1, y=1.0, yref="paper", text="<b>to</b>", showarrow=False, yanchor="bottom"
     )
     row_px = 20 if n <= 64 else 12 if n <= 200 else 6
-    fig.update_layout(width=640, height=int(min(4000, 160 + row_px * n)), hovermode="closest")
+    fig.update_layout(width=640, hovermode="closest", margin={"b": 20})
     note = f"{n} tokens; {len(weights)} lines with weight \u2265 {min_weight:g}"
-    return apply_layout(
+    apply_layout(
         fig,
         title=title or "Attention head view",
         provenance=provenance,
         extra_subtitle=escape_text(note),
+        top_pad=18,  # the "from" / "to" headers above the plot area
     )
+    # The height follows the top margin apply_layout grew for the wrapped subtitle.
+    plot_h = int(min(4000, 40 + row_px * n))
+    fig.update_layout(height=fig.layout.margin.t + plot_h + 20)
+    return fig

@@ -19,6 +19,7 @@ import numpy as np
 from smallbert_viz._validation import check_choice, check_float, check_int, check_str_list
 from smallbert_viz.figures._common import (
     MASK_GREY,
+    NOTEBOOK_WIDTH,
     apply_layout,
     as_float32,
     escape_text,
@@ -240,7 +241,7 @@ def similarity_heatmap(
         notes.append(f"{n} sentences: tick labels hidden, hover for text")
 
     size = 300 + min(n, MAX_TICK_LABELS) * (6 if n > 40 else 14)
-    fig.update_layout(width=min(size + 250, 1100), height=min(size + 120, 1000))
+    fig.update_layout(width=min(size + 250, NOTEBOOK_WIDTH), height=min(size + 120, 1000))
     return apply_layout(
         fig,
         title=title or f"Sentence similarity ({metric})",
@@ -321,7 +322,7 @@ def contribution_heatmap(
     fig.update_xaxes(xaxis, title_text="sentence B tokens")
     fig.update_yaxes(yaxis, title_text="sentence A tokens", autorange="reversed")
     fig.update_layout(
-        width=int(np.clip(300 + 22 * z.shape[1], 600, 1100)),
+        width=int(np.clip(300 + 22 * z.shape[1], 600, NOTEBOOK_WIDTH)),
         height=int(np.clip(250 + 22 * z.shape[0], 450, 1000)),
     )
     cell_sum = float(np.nansum(z, dtype=np.float64))

@@ -9,7 +9,12 @@ import plotly.graph_objects as go
 import pytest
 
 from smallbert_viz.figures import attention_grid, attention_heatmap, head_view
-from smallbert_viz.figures.attention import GRID_TICK_MAX, MAX_GRID_CELLS
+from smallbert_viz.figures.attention import (
+    GRID_TICK_MAX,
+    GRID_TICK_MIN_PX,
+    GRID_WIDTH,
+    MAX_GRID_CELLS,
+)
 from smallbert_viz.figures.head_view import OPACITY_STEP
 
 
@@ -221,3 +226,43 @@ def test_user_tokens_are_escaped_in_every_attention_figure(rng, evil, figure_str
 def test_min_weight_is_validated():
     with pytest.raises(ValueError, match="'min_weight' parameter of head_view"):
         head_view(np.eye(3), ["a", "b", "c"], min_weight=2.0)
+
+
+def test_minilm_sized_grid_fits_a_notebook_cell_with_row_and_column_headers(rng):
+    # all-MiniLM-L6-v2: 6 layers x 12 heads, 21 tokens.
+    fig = attention_grid(softmax_probs(rng, (6, 12, 21, 21)), tokens_of(21))
+    assert fig.layout.width <= GRID_WIDTH
+    texts = [a.text for a in fig.layout.annotations]
+    # Panels too small for "layer l . head h" each: one header per column and per row.
+    assert texts == [f"head {h}" for h in range(12)] + [f"layer {lyr}" for lyr in range(6)]
+    # 21 tokens in a panel this small cannot be labelled legibly: no tick labels anywhere ...
+    panel_px = fig.layout.width - fig.layout.margin.l - fig.layout.margin.r
+    assert panel_px / 12 < GRID_TICK_MIN_PX * 21
+    assert not any(fig.layout[f"xaxis{i}"].showticklabels for i in range(2, 73))
+    assert not any(fig.layout[f"yaxis{i}"].showticklabels for i in range(2, 73))
+    assert not fig.layout.xaxis.showticklabels and not fig.layout.yaxis.showticklabels
+    # ... the hover names the tokens instead, and the subtitle says so.
+    assert "from %{y}" in fig.data[0].hovertemplate
+    assert "21 tokens (named in hover)" in fig.layout.title.subtitle.text
+
+
+def test_every_grid_panel_names_its_layer_and_head_for_click_handlers(rng):
+    fig = attention_grid(softmax_probs(rng, (3, 4, 5, 5)), tokens_of(5))
+    metas = [(t.meta["layer"], t.meta["head"]) for t in fig.data]
+    assert metas == [(lyr, hd) for lyr in range(3) for hd in range(4)]
+
+
+def test_grid_height_follows_the_wrapped_subtitle(rng):
+    probs = softmax_probs(rng, (2, 2, 6, 6))
+    short = attention_grid(probs, tokens_of(6), provenance="model: m")
+    long = attention_grid(probs, tokens_of(6), provenance="model: m " + "word " * 200)
+    grown = long.layout.margin.t - short.layout.margin.t
+    assert grown > 0
+    assert long.layout.height - short.layout.height == grown  # the panels keep their size
+
+
+def test_single_map_view_puts_the_x_axis_below_the_map(rng):
+    fig = attention_heatmap(softmax_probs(rng, (12, 12)), tokens_of(12))
+    # On top, its title and slanted labels ran into the figure's title and subtitle.
+    assert fig.layout.xaxis.side == "bottom"
+    assert fig.layout.width <= GRID_WIDTH

@@ -11,9 +11,12 @@ import pytest
 
 from smallbert_viz._validation import check_str_list
 from smallbert_viz.figures._common import (
+    NOTEBOOK_WIDTH,
+    SUBTITLE_SIZE,
     TEMPLATE,
     apply_layout,
     as_float32,
+    chars_per_line,
     escape_text,
     safe_short,
     safe_wrapped,
@@ -99,3 +102,52 @@ def test_apply_layout_sets_template_title_and_escaped_provenance():
     assert fig.layout.template == pio.templates[TEMPLATE]
     no_prov = apply_layout(go.Figure(), title="T", provenance=None)
     assert not no_prov.layout.title.subtitle.text
+
+
+LONG = (
+    "model: small_bert_en_uncased_L-4_H-256_A-4 (L=4, H=256, A=4, RANDOM-WEIGHT STAND-IN, in "
+    "place of https://tfhub.dev/tensorflow/small_bert/bert_en_uncased_L-4_H-256_A-4/2) | "
+    "pooling: mean | 50% <b>off</b> $5 | knn=exact"
+)
+
+
+@pytest.mark.parametrize("width", [None, 500, 1200])
+def test_apply_layout_wraps_the_subtitle_for_the_figure_width(width):
+    fig = go.Figure()
+    fig.update_layout(width=width)
+    apply_layout(fig, title="T", provenance=LONG, extra_subtitle="a &amp; b<br>second line")
+    lines = fig.layout.title.subtitle.text.split("<br>")
+    limit = chars_per_line((width or NOTEBOOK_WIDTH) - 20, SUBTITLE_SIZE)
+    shown = [html.unescape(line) for line in lines]
+    assert max(len(line) for line in shown) <= limit
+    # Nothing lost or reordered: the words read back as typed, the builder's lines first.
+    assert shown[:2] == ["a & b", "second line"]
+    assert " ".join(shown[2:]) == LONG
+    # No entity was cut in half and no user markup got through.
+    assert all("<" not in line and ">" not in line for line in lines)
+    # The top margin holds every line (plus the title).
+    assert fig.layout.margin.t >= 32 + 15 * len(lines)
+
+
+def test_narrower_figures_get_more_subtitle_lines_and_a_taller_top():
+    narrow, wide = go.Figure(), go.Figure()
+    narrow.update_layout(width=400)
+    wide.update_layout(width=1400)
+    for fig in (narrow, wide):
+        apply_layout(fig, title="T", provenance=LONG, top_pad=20)
+    n_narrow = narrow.layout.title.subtitle.text.count("<br>")
+    n_wide = wide.layout.title.subtitle.text.count("<br>")
+    assert n_narrow > n_wide
+    assert narrow.layout.margin.t - wide.layout.margin.t == 15 * (n_narrow - n_wide)
+
+
+def test_a_fixed_height_grows_with_the_subtitle_once_even_when_laid_out_twice():
+    one, twice = go.Figure(), go.Figure()
+    for fig in (one, twice):
+        fig.update_layout(width=500, height=400)
+    apply_layout(one, title="T", provenance=LONG)
+    apply_layout(twice, title="first", provenance=LONG + " " + LONG)  # grows more
+    apply_layout(twice, title="T", provenance=LONG)
+    assert one.layout.height > 400  # the plot area keeps its size
+    assert twice.layout.height == one.layout.height
+    assert twice.layout.margin.t == one.layout.margin.t

@@ -42,7 +42,7 @@ def test_heatmap_holds_the_matrix_and_one_row_per_token(matrix):
 def test_subtitle_states_score_offset_error_and_method(matrix):
     fig = build(matrix)
     title = fig.layout.title.text
-    sub = fig.layout.title.subtitle.text
+    sub = fig.layout.title.subtitle.text.replace("<br>", " ")  # lines wrapped for the width
     assert title.endswith("cosine = 0.8123")
     assert f"cells sum to {matrix.sum():.4f}" in sub
     assert "offset (no token pair) +0.1000" in sub

@@ -29,7 +29,7 @@ TEXTS = [
 ]
 
 
-def open_page(browser, tmp_path, figs):
+def open_page(browser, tmp_path, figs, width=1300, head=""):
     """Write one offline page (plotly.js inlined once), open it with the network blocked."""
     import plotly.offline
 
@@ -41,12 +41,14 @@ def open_page(browser, tmp_path, figs):
     path.write_text(
         "<html><head><meta charset='utf-8'><script>"
         + plotly.offline.get_plotlyjs()
-        + "</script></head><body>"
+        + "</script>"
+        + head
+        + "</head><body>"
         + body
         + "</body></html>",
         encoding="utf-8",
     )
-    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page = browser.new_page(viewport={"width": width, "height": 1000})
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -55,9 +57,9 @@ def open_page(browser, tmp_path, figs):
         "**/*",
         lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort(),
     )
-    page.goto(path.as_uri())
+    page.goto(path.as_uri(), timeout=120_000)  # a loaded 2-core machine draws slowly
     for name in figs:
-        page.wait_for_selector(f"#{name} .main-svg")
+        page.wait_for_selector(f"#{name} .main-svg", timeout=60_000)
     return page, problems
 
 
