@@ -268,6 +268,8 @@ class AttentionExplorer(ExplorerBase):
                 self.plot_box.children = [self._fw]
                 if old is not None:
                     old.close()
+            fw = self._fw
+            fw.on_point_click(self._guard(lambda t, _p: self._on_panel_click(fw, t), "click"))
         single = self.view_control.value != "grid"
         self.layer_control.disabled = self.head_control.disabled = not single
         pair = "" if att.text_pair is None else f" + pair: {att.text_pair}"
@@ -276,6 +278,29 @@ class AttentionExplorer(ExplorerBase):
             f"{escape(att.text)}{escape(pair)}"
         )
         self._set_provenance(*self._provenance_lines())
+
+    def _on_panel_click(self, fw: go.FigureWidget, trace: int) -> None:
+        """A click on a grid panel opens that layer and head as the single-head view."""
+        with self._lock:
+            if fw is not self._fw or self.view_control.value != "grid":
+                return
+            meta = fw.data[trace].meta if 0 <= trace < len(fw.data) else None
+        if not isinstance(meta, dict) or "layer" not in meta or "head" not in meta:
+            return
+        self.open_head(int(meta["layer"]), int(meta["head"]))
+
+    def open_head(self, layer: int, head: int | str) -> None:
+        """Show one layer's head (or ``"mean"``) large, as the single-head view."""
+        check_choice("layer", layer, list(self.layer_control.options), "AttentionExplorer.open_head")
+        check_choice("head", head, list(self.head_control.options), "AttentionExplorer.open_head")
+        self._suspended = True
+        try:
+            self.layer_control.value = layer
+            self.head_control.value = head
+            self.view_control.value = "single head"
+        finally:
+            self._suspended = False
+        self.refresh()
 
     def _set_status(self, markup: str) -> None:
         self.status.value = f"<span style='font-size:12px'>{markup}</span>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .events import EVIL, error_text
+from .events import EVIL, click, error_text
 
 TEXT = "The painkillers worked remarkably quickly."
 PAIR = "Headaches faded."
@@ -141,3 +141,21 @@ def test_cache_keeps_the_most_recent_attention_only(monkeypatch, standin_model):
     ex.show(texts[3])
     assert calls[-1] == texts[3] and len(calls) == len(texts) + 2
     np.testing.assert_allclose(ex.raw_attention.probs, real(texts[3]).probs, atol=1e-6)
+
+
+def test_a_click_on_a_grid_panel_opens_that_head(explorer, reference):
+    explorer.view_control.value = "grid"
+    fw = explorer.figure_widget
+    panels = [(i, tr.meta) for i, tr in enumerate(fw.data) if isinstance(tr.meta, dict)]
+    assert len(panels) == reference.num_layers * reference.num_heads
+    index, meta = panels[-1]
+    click(fw, index, [0, 0])
+    assert explorer.view_control.value == "single head"
+    assert (explorer.layer_control.value, explorer.head_control.value) == (
+        meta["layer"],
+        meta["head"],
+    )
+    z = np.asarray(explorer.figure.data[0].z, dtype=np.float64)
+    np.testing.assert_allclose(z, reference.head(meta["layer"], meta["head"]), atol=1e-6)
+    assert explorer.last_error is None
+    explorer.view_control.value = "grid"
