@@ -35,6 +35,8 @@ import ipywidgets as widgets
 from smallbert_viz._validation import check_choice
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
     import plotly.graph_objects as go
 
@@ -55,6 +57,8 @@ _MIME = {
     "csv": "text/csv",
     "parquet": "application/vnd.apache.parquet",
 }
+#: Table formats the download bar offers for explorers with a table (see ``_table_formats``).
+TABLE_DOWNLOAD_FORMATS: tuple[str, ...] = ("csv", "parquet")
 _static = {"mode": "once", "sent": False}
 _static_lock = threading.Lock()
 
@@ -147,6 +151,9 @@ def figure_widget(fig: go.Figure) -> EventFigureWidget:
 
 class ExplorerBase(widgets.VBox):
     """A VBox with an error panel, a provenance line and a static HTML rendering."""
+
+    #: Whether :meth:`to_pandas` gives a table the download bar can offer (CSV, Parquet).
+    _has_table = False
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -276,7 +283,7 @@ class ExplorerBase(widgets.VBox):
         width: int | None = None,
         height: int | None = None,
         scale: float = 1.0,
-    ) -> Any:
+    ) -> Path:
         """Write the shown figure to ``path``; the suffix picks the format (.png .svg .pdf .html).
 
         The main figure of this explorer (of the selected tab for the linked ``Explorer``), or
@@ -300,7 +307,7 @@ class ExplorerBase(widgets.VBox):
             "its points, coordinates and selection."
         )
 
-    def save_table(self, path: str | os.PathLike[str], **options: Any) -> Any:
+    def save_table(self, path: str | os.PathLike[str], **options: Any) -> Path:
         """Write :meth:`to_pandas` to ``path``; the suffix picks the format (.csv, .parquet)."""
         from smallbert_viz.export import TABLE_FORMATS, _suffix_format, save_table
 
@@ -311,14 +318,17 @@ class ExplorerBase(widgets.VBox):
     def download_bar(self) -> widgets.HBox:
         """Format dropdown, save button and download link of the shown figure."""
         if self._download_bar is None:
+            options = [(fmt, fmt) for fmt in DOWNLOAD_FORMATS]
+            if self._has_table:
+                options += [(f"table .{fmt}", fmt) for fmt in TABLE_DOWNLOAD_FORMATS]
             self.download_format = widgets.Dropdown(
-                options=list(DOWNLOAD_FORMATS),
+                options=options,
                 value="png",
                 description="save as",
-                layout=widgets.Layout(width="150px"),
+                layout=widgets.Layout(width="180px"),
             )
             self.download_button = widgets.Button(
-                description="save figure",
+                description="save",
                 icon="download",
                 tooltip="write the figure next to the notebook and offer it as a download",
                 layout=widgets.Layout(width="auto"),
@@ -333,13 +343,14 @@ class ExplorerBase(widgets.VBox):
             self._download_bar.add_class("smallbert-viz-download")
         return self._download_bar
 
-    def download(self, fmt: str | None = None, directory: str | os.PathLike[str] = ".") -> Any:
+    def download(self, fmt: str | None = None, directory: str | os.PathLike[str] = ".") -> Path:
         """What the save button does: write the shown figure into ``directory`` and link it.
 
         The file is ``smallbert-viz-<figure>.<fmt>`` in ``directory`` (the kernel's working
-        directory: next to the notebook); the link under the button carries the bytes
+        directory: next to the notebook); the link next to the button carries the bytes
         themselves (a ``data:`` URL with ``download=``), so it works offline and in front ends
-        that cannot open the kernel's files (VS Code, Colab).
+        that cannot open the kernel's files (VS Code, Colab). With ``fmt`` "csv" or "parquet"
+        (explorers with a table), :meth:`to_pandas` is written instead.
 
         Returns
         -------
@@ -352,13 +363,15 @@ class ExplorerBase(widgets.VBox):
 
         self.download_bar  # noqa: B018 - builds the controls used below
         owner = f"{type(self).__name__}.download"
-        fmt = check_choice("fmt", self.download_format.value if fmt is None else fmt,
-                           DOWNLOAD_FORMATS, owner)
+        table = TABLE_DOWNLOAD_FORMATS if self._has_table else ()
+        fmt = self.download_format.value if fmt is None else fmt
+        fmt = check_choice("fmt", fmt, DOWNLOAD_FORMATS + table, owner)
         figure_name, _ = self._figure_to_save(None)
-        path = Path(directory) / f"smallbert-viz-{figure_name}.{fmt}"
-        self.download_link.value = f"<i>drawing {escape(path.name)}\u2026</i>"
+        stem = f"smallbert-viz-{figure_name}" + ("-table" if fmt in table else "")
+        path = Path(directory) / f"{stem}.{fmt}"
+        self.download_link.value = f"<i>writing {escape(path.name)}\u2026</i>"
         try:
-            written = self.save(path)
+            written = self.save_table(path) if fmt in table else self.save(path)
         except Exception:
             self.download_link.value = "<b>not saved (see the error below)</b>"
             raise
@@ -400,7 +413,7 @@ def download_link_html(path: Any, fmt: str) -> str:
     name = escape(os.path.basename(path))
     return (
         f"<span style='font-size:12px'><a download=\"{name}\" "
-        f"href=\"data:{_MIME[fmt]};base64,{payload}\" target=\"_blank\">download {name}</a> "
+        f"href=\"data:{_MIME[fmt]};base64,{payload}\">download {name}</a> "
         f"\u2014 {shown}</span>"
     )
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 class PointEvents:
     """Selection, clicks and queries of the projection explorer (a mixin)."""
 
+    _has_table = True  # the download bar offers to_pandas() as CSV / Parquet
+
     # -- selection and clicks ----------------------------------------------------------------
 
     def _rows(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> list[int] | None:

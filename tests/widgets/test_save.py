@@ -95,6 +95,23 @@ def test_save_table_csv_and_parquet(projection, tmp_path):
         projection.save_table(tmp_path / "points.xlsx")
 
 
+def test_download_bar_offers_the_table(projection, tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    select(projection.figure_widget, [(0, 0)])
+    projection.download_format.value = "csv"
+    projection.download_button.click()
+    assert projection.last_error is None, projection.last_error
+    path = tmp_path / "smallbert-viz-projection-table.csv"
+    back = pd.read_csv(path, keep_default_na=False)
+    assert back["row"].tolist() == list(range(N)) and back["selected"].sum() == 1
+    payload = re.search(r'href="data:text/csv;base64,([^"]+)"', projection.download_link.value)
+    assert base64.b64decode(payload.group(1)) == path.read_bytes()
+    with pytest.raises(ValueError, match="'fmt' parameter of ProjectionExplorer.download"):
+        projection.download("xlsx")
+
+
 def test_every_explorer_has_a_download_bar_above_its_errors(data):
     from smallbert_viz.widgets import Explorer, SimilarityExplorer
 
@@ -110,6 +127,9 @@ def test_every_explorer_has_a_download_bar_above_its_errors(data):
         assert view.download_bar in view.children
     with pytest.raises(NotImplementedError, match="ProjectionExplorer.to_pandas"):
         sim.to_pandas()
+    # Only explorers with a table offer one in the bar.
+    assert "csv" not in [v for _, v in sim.download_format.options]
+    assert "csv" in [v for _, v in linked.projection_view.download_format.options]
 
 
 def _trace_types(page: str) -> set[str]:
