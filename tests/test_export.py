@@ -35,7 +35,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 @pytest.mark.browser
 def test_png_svg_pdf_are_real_files(fig, tmp_path):
-    from smallbert_viz.export import save
+    from smallbert_viz.views.export import save
 
     require_chromium()
     png = save(fig, tmp_path / "fig.png", width=640, height=480, scale=2)
@@ -57,7 +57,7 @@ def test_png_svg_pdf_are_real_files(fig, tmp_path):
 
 
 def test_html_is_offline_and_interactive(fig, tmp_path):
-    from smallbert_viz.export import save
+    from smallbert_viz.views.export import save
 
     path = save(fig, tmp_path / "fig.html")
     page = path.read_text("utf-8")
@@ -70,7 +70,7 @@ def test_html_is_offline_and_interactive(fig, tmp_path):
 
 @pytest.mark.parametrize("bad", ["fig.jpg", "fig", "fig.eps", "fig.png.txt"])
 def test_bad_suffix_says_which_work(fig, tmp_path, bad):
-    from smallbert_viz.export import save
+    from smallbert_viz.views.export import save
 
     with pytest.raises(ValueError, match=r"The 'path' parameter of save must end in one of "
                        r"'\.png', '\.svg', '\.pdf', '\.html'.*Got '.*" + bad.split(".")[0]):
@@ -79,7 +79,7 @@ def test_bad_suffix_says_which_work(fig, tmp_path, bad):
 
 
 def test_bad_figure_and_sizes(fig, tmp_path):
-    from smallbert_viz.export import save
+    from smallbert_viz.views.export import save
 
     with pytest.raises(TypeError, match="'fig' parameter of figure_bytes must be a plotly Figure"):
         save({"x": 1}, tmp_path / "a.html")
@@ -90,7 +90,7 @@ def test_bad_figure_and_sizes(fig, tmp_path):
 
 
 def test_no_browser_is_a_clear_error_before_anything_starts(fig, tmp_path, monkeypatch):
-    from smallbert_viz.export import BrowserNotFoundError, find_browser, save
+    from smallbert_viz.views.export import BrowserNotFoundError, find_browser, save
 
     monkeypatch.delenv("BROWSER_PATH", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -107,7 +107,7 @@ def test_no_browser_is_a_clear_error_before_anything_starts(fig, tmp_path, monke
 
 
 def test_browser_path_and_path_search(tmp_path, monkeypatch):
-    from smallbert_viz.export import find_browser
+    from smallbert_viz.views.export import find_browser
 
     fake = tmp_path / "bin" / "chromium-browser"
     fake.parent.mkdir()
@@ -133,7 +133,7 @@ def test_readme_write_image_works_with_the_system_browser(fig, tmp_path):
 def test_save_table_csv_and_parquet_round_trip(tmp_path):
     import pandas as pd
 
-    from smallbert_viz.export import save_table
+    from smallbert_viz.views.export import save_table
 
     df = pd.DataFrame(
         {

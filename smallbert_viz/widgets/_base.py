@@ -13,7 +13,7 @@ made by :mod:`smallbert_viz.figures`. Three things matter in a notebook:
   state was saved. plotly.js is inlined in the first static rendering of a kernel session only
   (see :func:`set_static_plotlyjs`).
 * Export: ``save(path)`` writes the shown figure (PNG, SVG, PDF, HTML; see
-  :mod:`smallbert_viz.export`), ``to_pandas()`` / ``save_table(path)`` its table where the
+  :mod:`smallbert_viz.views.export`), ``to_pandas()`` / ``save_table(path)`` its table where the
   explorer has one. A download bar (format, save button, link) is placed above the error panel
   when a subclass sets its ``children``, so every explorer gets one without laying it out itself;
   an explorer whose tabs hold explorers (the linked ``Explorer``) gets none of its own: each tab
@@ -288,14 +288,14 @@ class ExplorerBase(widgets.VBox):
 
         The main figure of this explorer (of the selected tab for the linked ``Explorer``), or
         the one called ``name`` in :attr:`figures`. PNG, SVG and PDF use kaleido and the
-        system's Chrome/Chromium (see :func:`smallbert_viz.export.save`).
+        system's Chrome/Chromium (see :func:`smallbert_viz.views.export.save`).
 
         Returns
         -------
         pathlib.Path
             The file written.
         """
-        from smallbert_viz.export import save
+        from smallbert_viz.views.export import save
 
         _, fig = self._figure_to_save(name)
         return save(fig, path, width=width, height=height, scale=scale)
@@ -309,7 +309,7 @@ class ExplorerBase(widgets.VBox):
 
     def save_table(self, path: str | os.PathLike[str], **options: Any) -> Path:
         """Write :meth:`to_pandas` to ``path``; the suffix picks the format (.csv, .parquet)."""
-        from smallbert_viz.export import TABLE_FORMATS, _suffix_format, save_table
+        from smallbert_viz.views.export import TABLE_FORMATS, _suffix_format, save_table
 
         _suffix_format(path, TABLE_FORMATS, "path", f"{type(self).__name__}.save_table")
         return save_table(self.to_pandas(**options), path)

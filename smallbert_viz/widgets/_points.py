@@ -114,7 +114,7 @@ class PointEvents:
         pandas.DataFrame
             One row per sentence (N rows, or the selection), in input order.
         """
-        from smallbert_viz.export import require_pandas
+        from smallbert_viz.views.export import require_pandas
 
         owner = f"{type(self).__name__}.to_pandas"
         if not isinstance(selected_only, bool | np.bool_):
