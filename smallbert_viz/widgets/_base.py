@@ -12,11 +12,19 @@ made by :mod:`smallbert_viz.figures`. Three things matter in a notebook:
   current figures, so ``jupyter nbconvert --to html`` exports still show plots when no widget
   state was saved. plotly.js is inlined in the first static rendering of a kernel session only
   (see :func:`set_static_plotlyjs`).
+* Export: ``save(path)`` writes the shown figure (PNG, SVG, PDF, HTML; see
+  :mod:`smallbert_viz.views.export`), ``to_pandas()`` / ``save_table(path)`` its table where the
+  explorer has one. A download bar (format, save button, link) is placed above the error panel
+  when a subclass sets its ``children``, so every explorer gets one without laying it out itself;
+  an explorer whose tabs hold explorers (the linked ``Explorer``) gets none of its own: each tab
+  has its bar.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import os
 import threading
 import traceback
 from collections.abc import Callable
@@ -27,6 +35,9 @@ import ipywidgets as widgets
 from smallbert_viz._validation import check_choice
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
     import plotly.graph_objects as go
 
     from smallbert_viz.provenance import Provenance
@@ -34,6 +45,20 @@ if TYPE_CHECKING:
     from smallbert_viz.widgets._event_figure import EventFigureWidget
 
 PLOTLYJS_MODES: tuple[str, ...] = ("once", "always", "cdn", "none")
+#: Formats offered by the download bar (the suffixes ``save`` accepts).
+DOWNLOAD_FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "html")
+#: Files larger than this are not sent back to the browser as a download link (only saved).
+DOWNLOAD_LINK_MAX_BYTES = 16_000_000
+_MIME = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "html": "text/html",
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+}
+#: Table formats the download bar offers for explorers with a table (see ``_table_formats``).
+TABLE_DOWNLOAD_FORMATS: tuple[str, ...] = ("csv", "parquet")
 _static = {"mode": "once", "sent": False}
 _static_lock = threading.Lock()
 
@@ -127,6 +152,9 @@ def figure_widget(fig: go.Figure) -> EventFigureWidget:
 class ExplorerBase(widgets.VBox):
     """A VBox with an error panel, a provenance line and a static HTML rendering."""
 
+    #: Whether :meth:`to_pandas` gives a table the download bar can offer (CSV, Parquet).
+    _has_table = False
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         #: Tracebacks of errors raised inside callbacks (also kept in ``last_error``).
@@ -136,6 +164,8 @@ class ExplorerBase(widgets.VBox):
         self.provenance_html = widgets.HTML()
         self.provenance_html.add_class("smallbert-viz-provenance")
         self._lock = threading.RLock()
+        self._download_bar: widgets.HBox | None = None
+        self.observe(self._place_download_bar, names="children")
 
     # -- errors ------------------------------------------------------------------------------
 
@@ -210,6 +240,155 @@ class ExplorerBase(widgets.VBox):
         """A static copy of the main figure (``plotly.graph_objects.Figure``)."""
         return next(iter(self.figures.values()))
 
+    # -- export ------------------------------------------------------------------------------
+
+    def _shown_view(self) -> ExplorerBase:
+        """The explorer whose figure is shown: this one, or the one in the selected tab."""
+        tabs = getattr(self, "tabs", None)
+        if isinstance(tabs, widgets.Tab) and tabs.selected_index is not None:
+            child = tabs.children[tabs.selected_index]
+            if isinstance(child, ExplorerBase):
+                return child._shown_view()
+        return self
+
+    def _holds_explorers(self) -> bool:
+        tabs = getattr(self, "tabs", None)
+        return isinstance(tabs, widgets.Tab) and any(
+            isinstance(child, ExplorerBase) for child in tabs.children
+        )
+
+    def _figure_to_save(self, name: str | None) -> tuple[str, go.Figure]:
+        view = self._shown_view()
+        figures = view.figures
+        owner = f"{type(self).__name__}.save"
+        if name is None:
+            if not figures:
+                raise ValueError(
+                    f"{owner}: {type(view).__name__} shows no figure yet, so there is nothing to "
+                    "save. Show something first (AttentionExplorer: .show(text))."
+                )
+            return next(iter(figures.items()))
+        figures = {**figures, **self.figures}
+        if name not in figures:
+            from smallbert_viz._validation import check_choice
+
+            check_choice("name", name, list(figures), owner)
+        return name, figures[name]
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        scale: float = 1.0,
+    ) -> Path:
+        """Write the shown figure to ``path``; the suffix picks the format (.png .svg .pdf .html).
+
+        The main figure of this explorer (of the selected tab for the linked ``Explorer``), or
+        the one called ``name`` in :attr:`figures`. PNG, SVG and PDF use kaleido and the
+        system's Chrome/Chromium (see :func:`smallbert_viz.views.export.save`).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        from smallbert_viz.views.export import save
+
+        _, fig = self._figure_to_save(name)
+        return save(fig, path, width=width, height=height, scale=scale)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """This explorer's table as a pandas DataFrame (explorers with a table override it)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no table to export; ProjectionExplorer.to_pandas() gives "
+            "its points, coordinates and selection."
+        )
+
+    def save_table(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write :meth:`to_pandas` to ``path``; the suffix picks the format (.csv, .parquet)."""
+        from smallbert_viz.views.export import TABLE_FORMATS, _suffix_format, save_table
+
+        _suffix_format(path, TABLE_FORMATS, "path", f"{type(self).__name__}.save_table")
+        return save_table(self.to_pandas(**options), path)
+
+    @property
+    def download_bar(self) -> widgets.HBox:
+        """Format dropdown, save button and download link of the shown figure."""
+        if self._download_bar is None:
+            options = [(fmt, fmt) for fmt in DOWNLOAD_FORMATS]
+            if self._has_table:
+                options += [(f"table .{fmt}", fmt) for fmt in TABLE_DOWNLOAD_FORMATS]
+            self.download_format = widgets.Dropdown(
+                options=options,
+                value="png",
+                description="save as",
+                layout=widgets.Layout(width="180px"),
+            )
+            self.download_button = widgets.Button(
+                description="save",
+                icon="download",
+                tooltip="write the figure next to the notebook and offer it as a download",
+                layout=widgets.Layout(width="auto"),
+            )
+            self.download_link = widgets.HTML()
+            self.download_link.add_class("smallbert-viz-download-link")
+            self.download_button.on_click(self._guard(lambda _b: self.download(), "save figure"))
+            self._download_bar = widgets.HBox(
+                [self.download_format, self.download_button, self.download_link],
+                layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+            )
+            self._download_bar.add_class("smallbert-viz-download")
+        return self._download_bar
+
+    def download(self, fmt: str | None = None, directory: str | os.PathLike[str] = ".") -> Path:
+        """What the save button does: write the shown figure into ``directory`` and link it.
+
+        The file is ``smallbert-viz-<figure>.<fmt>`` in ``directory`` (the kernel's working
+        directory: next to the notebook); the link next to the button carries the bytes
+        themselves (a ``data:`` URL with ``download=``), so it works offline and in front ends
+        that cannot open the kernel's files (VS Code, Colab). With ``fmt`` "csv" or "parquet"
+        (explorers with a table), :meth:`to_pandas` is written instead.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        from pathlib import Path
+
+        from smallbert_viz._validation import check_choice
+
+        self.download_bar  # noqa: B018 - builds the controls used below
+        owner = f"{type(self).__name__}.download"
+        table = TABLE_DOWNLOAD_FORMATS if self._has_table else ()
+        fmt = self.download_format.value if fmt is None else fmt
+        fmt = check_choice("fmt", fmt, DOWNLOAD_FORMATS + table, owner)
+        figure_name, _ = self._figure_to_save(None)
+        stem = f"smallbert-viz-{figure_name}" + ("-table" if fmt in table else "")
+        path = Path(directory) / f"{stem}.{fmt}"
+        self.download_link.value = f"<i>writing {escape(path.name)}\u2026</i>"
+        try:
+            written = self.save_table(path) if fmt in table else self.save(path)
+        except Exception:
+            self.download_link.value = "<b>not saved (see the error below)</b>"
+            raise
+        self.download_link.value = download_link_html(written, fmt)
+        return written
+
+    def _place_download_bar(self, change: dict) -> None:
+        children = list(change["new"])
+        if not children or self._holds_explorers():
+            return
+        bar = self.download_bar
+        if bar in children:
+            return
+        at = children.index(self.errors) if self.errors in children else len(children)
+        children.insert(at, bar)
+        self.children = children
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
         try:
@@ -221,6 +400,22 @@ class ExplorerBase(widgets.VBox):
             data = bundle[0] if isinstance(bundle, tuple) else bundle
             data["text/html"] = page
         return bundle
+
+
+def download_link_html(path: Any, fmt: str) -> str:
+    """A link that downloads the file at ``path`` in the browser, from a ``data:`` URL."""
+    size = os.path.getsize(path)
+    shown = f"saved {escape(os.path.abspath(path))} ({size / 1024:,.0f} KB)"
+    if size > DOWNLOAD_LINK_MAX_BYTES:
+        return f"<span style='font-size:12px'>{shown}; too large to send as a link</span>"
+    with open(path, "rb") as fh:
+        payload = base64.b64encode(fh.read()).decode("ascii")
+    name = escape(os.path.basename(path))
+    return (
+        f"<span style='font-size:12px'><a download=\"{name}\" "
+        f"href=\"data:{_MIME[fmt]};base64,{payload}\">download {name}</a> "
+        f"\u2014 {shown}</span>"
+    )
 
 
 def static_copy(fw: go.FigureWidget) -> go.Figure:

@@ -18,6 +18,7 @@ from smallbert_viz.widgets._base import escape
 from smallbert_viz.widgets._table import MAX_ROWS, html_table
 
 if TYPE_CHECKING:
+    import pandas as pd
     import plotly.graph_objects as go
 
     from smallbert_viz.analysis import Neighbors
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 class PointEvents:
     """Selection, clicks and queries of the projection explorer (a mixin)."""
+
+    _has_table = True  # the download bar offers to_pandas() as CSV / Parquet
 
     # -- selection and clicks ----------------------------------------------------------------
 
@@ -90,6 +93,55 @@ class PointEvents:
     def on_point(self, callback: Callable[[int], Any]) -> None:
         """Call ``callback(row)`` whenever a point is clicked."""
         self._point_callbacks.append(callback)
+
+    # -- table -------------------------------------------------------------------------------
+
+    def to_pandas(self, selected_only: bool = False) -> pd.DataFrame:
+        """The points as a table: row, text, label, x, y[, z], selected.
+
+        ``x``, ``y`` (and ``z`` for a 3-D projection) are the coordinates drawn now (PCA until
+        UMAP is ready: see ``projection.method``); ``selected`` is the current box/lasso
+        selection. ``label`` is None without labels. The provenance and projection lines are
+        in ``df.attrs``.
+
+        Parameters
+        ----------
+        selected_only : bool
+            Only the selected rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per sentence (N rows, or the selection), in input order.
+        """
+        from smallbert_viz.views.export import require_pandas
+
+        owner = f"{type(self).__name__}.to_pandas"
+        if not isinstance(selected_only, bool | np.bool_):
+            raise TypeError(
+                f"The 'selected_only' parameter of {owner} must be a bool. Got "
+                f"{type(selected_only).__name__} instead."
+            )
+        pd = require_pandas(owner)
+        with self._lock:
+            coords = np.asarray(self.projection.coords, dtype=np.float64)
+            selected = np.zeros(len(self.texts), dtype=bool)
+            selected[np.asarray(self.selected, dtype=np.int64)] = True
+            projection_line = self.projection.describe()
+        columns: dict[str, Any] = {
+            "row": np.arange(len(self.texts), dtype=np.int64),
+            "text": list(self.texts),
+            "label": list(self.labels) if self.labels is not None else [None] * len(self.texts),
+        }
+        for axis, name in enumerate("xyz"[: coords.shape[1]]):
+            columns[name] = coords[:, axis]
+        columns["selected"] = selected
+        df = pd.DataFrame(columns)
+        if selected_only:
+            df = df[df["selected"]].reset_index(drop=True)
+        df.attrs["provenance"] = self._prov.describe()
+        df.attrs["projection"] = projection_line
+        return df
 
     # -- query -------------------------------------------------------------------------------
 

@@ -177,3 +177,122 @@ def test_xss_sentence_stays_text(page, built_report):
         built_report.attention_for
     )
     assert page.problems == []  # no dialog, no error
+
+
+# -- CSV downloads of the report's tables (offline: Blob URL + a.download) ----------------------
+
+#: Sentences that break naive CSV: separators, quotes, newlines, and spreadsheet formulas.
+CSV_TRAPS = [
+    "=HYPERLINK(\"http://example.invalid\",\"click\")",
+    "+1 plus one",
+    "-2 minus two",
+    "@SUM(A1:A2)",
+    "\tleading tab",
+    'he said "hi", then left',
+    "first line\nsecond line, with a comma",
+    "a, b, c",
+    "Straße ✓ café",
+    EVIL,
+    "plain sentence about the sea",
+    "another plain sentence about the sky",
+]
+CSV_LABELS = ["=1+1", "quote\"", "x", "y", "x", "y", "x", "y", "x", "y", "x", "y"]
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """What the CSV must hold for ``text``: formulas defused with a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _read_csv(download) -> list[list[str]]:
+    import csv
+    import io
+
+    raw = open(download.path(), "rb").read()
+    assert raw.startswith("\ufeff".encode()), "UTF-8 byte-order mark missing"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+@pytest.fixture(scope="module")
+def csv_report(standin_model, tmp_path_factory):
+    from smallbert_viz.reporting import report
+
+    path = report(
+        CSV_TRAPS,
+        CSV_LABELS,
+        model=standin_model,
+        path=tmp_path_factory.mktemp("csv-report") / "report.html",
+        attention_for=(0,),
+    )
+    return path
+
+
+@pytest.fixture
+def csv_page(browser, csv_report):
+    pg = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    problems: list[str] = []
+    blocked: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+
+    def route(r):
+        if r.request.url.startswith(("file:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    pg.goto(csv_report.as_uri())
+    pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
+    pg.problems = problems
+    pg.blocked = blocked
+    yield pg
+    pg.close()
+
+
+def test_sentence_table_downloads_as_csv_offline(csv_page):
+    data = csv_page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")
+    with csv_page.expect_download() as info:
+        csv_page.click("#download-table")
+    download = info.value
+    assert download.suggested_filename == "sentences.csv"
+    rows = _read_csv(download)
+    assert rows[0] == ["row", "label", "sentence", "nearest_row", "nearest_sentence", "cosine"]
+    assert len(rows) == 1 + len(CSV_TRAPS)
+    for i, row in enumerate(rows[1:]):
+        j = data["neighbors"]["indices"][i][0]
+        assert row[0] == str(i)
+        assert row[1] == _spreadsheet_safe(CSV_LABELS[i])
+        assert row[2] == _spreadsheet_safe(CSV_TRAPS[i])  # commas, quotes, newlines survive
+        assert row[3] == str(j) and row[4] == _spreadsheet_safe(CSV_TRAPS[j])
+        assert float(row[5]) == pytest.approx(data["neighbors"]["scores"][i][0], abs=1e-6)
+    # No cell a spreadsheet would evaluate as a formula.
+    assert not any(cell[:1] in "=+@\t\r" and cell for row in rows[1:] for cell in row[1:3])
+    assert csv_page.problems == [] and csv_page.blocked == []
+
+
+def test_box_selection_downloads_as_csv(csv_page):
+    gd = "document.getElementById('plot-projection')"
+    csv_page.evaluate(f"Plotly.relayout({gd}, {{dragmode: 'select'}})")
+    csv_page.locator("#plot-projection").scroll_into_view_if_needed()
+    box = csv_page.locator("#plot-projection .nsewdrag").first.bounding_box()
+    # Corner to corner of the plot area: every point is inside (autorange pads the markers).
+    csv_page.mouse.move(box["x"] + 2, box["y"] + 2)
+    csv_page.mouse.down()
+    csv_page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    csv_page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=5)
+    csv_page.mouse.up()
+    csv_page.wait_for_selector("#download-selection", timeout=10_000)
+    with csv_page.expect_download() as info:
+        csv_page.click("#download-selection")
+    download = info.value
+    assert download.suggested_filename == "selection.csv"
+    rows = _read_csv(download)
+    assert rows[0] == ["row", "label", "sentence"]
+    got = sorted(int(r[0]) for r in rows[1:])
+    assert got == list(range(len(CSV_TRAPS)))
+    for row in rows[1:]:
+        i = int(row[0])
+        assert row[1:] == [_spreadsheet_safe(CSV_LABELS[i]), _spreadsheet_safe(CSV_TRAPS[i])]
+    assert csv_page.problems == [] and csv_page.blocked == []

@@ -71,7 +71,7 @@
   var texts = data.texts;
   var labels = data.labels;
   var n = texts.length;
-  var state = { selected: null };
+  var state = { selected: null, lasso: [] };
 
   function labelOf(i) {
     return labels ? labels[i] : "";
@@ -230,6 +230,55 @@
     });
   }
 
+  /* ---- CSV downloads (offline: a Blob URL and a.download) ---------------------------------- */
+
+  /* One CSV field (RFC 4180): text is always quoted with inner quotes doubled, so commas,
+   * quotes and newlines stay inside it. Text that a spreadsheet would run as a formula (starting
+   * with = + - @, a tab or a carriage return) gets a leading apostrophe (CSV injection; OWASP).
+   * Numbers are written as they are. */
+  function csvField(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "number") return String(value);
+    var text = String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    return '"' + text.replace(/"/g, '""') + '"';
+  }
+
+  function csvText(header, rows) {
+    var lines = [header.map(csvField).join(",")];
+    rows.forEach(function (row) { lines.push(row.map(csvField).join(",")); });
+    // A byte-order mark so that spreadsheets read the file as UTF-8; CRLF as RFC 4180 says.
+    return "\ufeff" + lines.join("\r\n") + "\r\n";
+  }
+
+  function downloadCSV(filename, header, rows) {
+    var blob = new Blob([csvText(header, rows)], { type: "text/csv;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function downloadTable() {
+    var rows = [];
+    for (var i = 0; i < n; i++) {
+      var j = data.neighbors.indices[i][0];
+      rows.push([i, labelOf(i), texts[i], j, texts[j], Number(data.neighbors.scores[i][0].toFixed(6))]);
+    }
+    downloadCSV("sentences.csv",
+      ["row", "label", "sentence", "nearest_row", "nearest_sentence", "cosine"], rows);
+  }
+
+  function downloadSelection() {
+    var rows = state.lasso.map(function (i) { return [i, labelOf(i), texts[i]]; });
+    downloadCSV("selection.csv", ["row", "label", "sentence"], rows);
+  }
+
   /* ---- figures and their events ---------------------------------------------------------- */
 
   function wireProjection(gd) {
@@ -241,9 +290,16 @@
       var box = document.getElementById("lasso-selection");
       box.replaceChildren();
       var pts = (ev && ev.points) || [];
-      if (!pts.length) { box.hidden = true; return; }
+      if (!pts.length) { state.lasso = []; box.hidden = true; return; }
       var ids = pts.map(function (p) { return Number(p.customdata); });
-      box.appendChild(el("p", ids.length + " sentence(s) selected (click one to select it):"));
+      state.lasso = ids.slice();
+      var head = el("p", ids.length + " sentence(s) selected (click one to select it) ");
+      var button = el("button", "Download CSV", "download");
+      button.type = "button";
+      button.id = "download-selection";
+      button.addEventListener("click", downloadSelection);
+      head.appendChild(button);
+      box.appendChild(head);
       var list = el("ol");
       ids.slice(0, 200).forEach(function (i) {
         var li = el("li", "#" + i + " " + texts[i]);
@@ -270,6 +326,7 @@
 
   function main() {
     fillTable();
+    document.getElementById("download-table").addEventListener("click", downloadTable);
     fillAttentionSelect();
     fillPair();
     var jobs = [];
