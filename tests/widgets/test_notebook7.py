@@ -100,6 +100,15 @@ def _wait_kernel(page, code: str, expected, timeout: float = 15.0):
         page.wait_for_timeout(250)
 
 
+def _drawn(page, widget_cls: str):
+    """The first plot of the widget, once plotly.js has drawn its data (it arrives after the DOM)."""
+    page.wait_for_function(
+        f"() => document.querySelector('.{widget_cls} .js-plotly-plot')?._fullData?.length > 0",
+        timeout=60_000,
+    )
+    return page.locator(f".{widget_cls} .js-plotly-plot").first.element_handle()
+
+
 def _record_clicks(page, gd) -> None:
     """Keep what plotly.js itself reports as clicked: the truth the kernel is compared with."""
     page.evaluate(
@@ -126,8 +135,7 @@ def test_similarity_renders_and_a_cell_click_sets_the_pair(nb7, artifacts_dir):
     page, errors = nb7
     widget = page.locator(".smallbert-viz-similarity").first
     widget.scroll_into_view_if_needed()
-    page.wait_for_selector(".smallbert-viz-similarity .js-plotly-plot .main-svg")
-    gd = widget.locator(".js-plotly-plot").first.element_handle()
+    gd = _drawn(page, "smallbert-viz-similarity")
     assert page.evaluate("(gd) => gd._fullData.map(t => t.type)", gd)[0] == "heatmap"
     # The browser holds the kernel's matrix.
     n = len(page.evaluate("(gd) => Array.from(gd.data[0].z)", gd))
@@ -162,8 +170,7 @@ def test_projection_renders_and_a_point_click_reaches_the_kernel(nb7, artifacts_
     page, errors = nb7
     widget = page.locator(".smallbert-viz-projection").first
     widget.scroll_into_view_if_needed()
-    page.wait_for_selector(".smallbert-viz-projection .js-plotly-plot .main-svg")
-    gd = widget.locator(".js-plotly-plot").first.element_handle()
+    gd = _drawn(page, "smallbert-viz-projection")
     # One scatter trace per label, as the kernel's figure has them.
     browser_traces = page.evaluate("(gd) => gd._fullData.map(t => [t.type, t.name])", gd)
     kernel_traces = _kernel(
@@ -203,10 +210,9 @@ def test_attention_renders_and_a_layer_change_redraws(nb7, artifacts_dir):
     page, errors = nb7
     widget = page.locator(".smallbert-viz-attention").first
     widget.scroll_into_view_if_needed()
-    page.wait_for_selector(".smallbert-viz-attention .js-plotly-plot .main-svg")
+    gd = _drawn(page, "smallbert-viz-attention")
     title = ".smallbert-viz-attention .js-plotly-plot .gtitle"
     assert "layer 0, head 0" in page.locator(title).first.text_content()
-    gd = widget.locator(".js-plotly-plot").first.element_handle()
     assert page.evaluate("(gd) => gd._fullData[0].type", gd) == "heatmap"
     z = "(gd) => Array.from(gd.data[0].z, r => Array.from(r))"
     before = page.evaluate(z, gd)
