@@ -123,9 +123,9 @@ def opts(standin_dirs) -> str:
 @pytest.fixture
 def fresh_magic():
     """IPython's test shell with a new EmbedMagics (front end not yet detected)."""
-    from smallbert_viz.magic import EmbedMagics
-
     from IPython import get_ipython
+
+    from smallbert_viz.magic import EmbedMagics
 
     ip = start_ipython() or get_ipython()  # the second call returns None
     ip.run_line_magic("load_ext", "smallbert_viz")
