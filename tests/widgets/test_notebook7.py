@@ -133,7 +133,7 @@ def test_it_is_notebook_7(nb7):
 
 @pytest.mark.xfail(
     reason="Notebook 7.6.5: the similarity heatmap's FigureWidget is drawn empty (no data, no "
-    "title) while JupyterLab draws it; seen in 2 of 2 runs, cause not yet found",
+    "title) while JupyterLab draws it; seen in 3 of 3 runs, cause not yet found",
     strict=False,
 )
 def test_similarity_renders_and_a_cell_click_sets_the_pair(nb7, artifacts_dir):
