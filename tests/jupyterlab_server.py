@@ -1,7 +1,9 @@
-"""A private JupyterLab server and a notebook run in headless Chromium (tests and benchmarks).
+"""A private JupyterLab or Notebook 7 server and a notebook run in headless Chromium.
 
 Private config, runtime and root dirs, a random port and token, no news toast, no notebook
-windowing (every output stays in the DOM). See ../shared/docs/jupyter-notes.md.
+windowing (every output stays in the DOM). Jupyter Notebook 7 is built from JupyterLab's
+components: the same user settings, the same ``window.jupyterapp`` (exposed on request), only
+another server app and other page URLs. See ../shared/docs/jupyter-notes.md.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+#: The server application per front end: (python -m module, its config class, notebook URL path).
+APPS = {
+    "lab": ("jupyterlab", "LabApp", "lab/tree"),
+    "notebook": ("notebook", "JupyterNotebookApp", "notebooks"),
+}
 
 SETTINGS = {
     "apputils-extension/notification.jupyterlab-settings": {
@@ -58,8 +66,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def jupyterlab(work: Path, notebooks: dict[str, dict]) -> Iterator[tuple[str, str]]:
-    """Serve ``notebooks`` (name -> notebook dict) from ``work``/root; yield (base url, token)."""
+def jupyterlab(
+    work: Path, notebooks: dict[str, dict], app: Literal["lab", "notebook"] = "lab"
+) -> Iterator[tuple[str, str]]:
+    """Serve ``notebooks`` (name -> notebook dict) from ``work``/root; yield (base url, token).
+
+    ``app="notebook"`` starts Jupyter Notebook 7 instead of JupyterLab.
+    """
+    module, app_class, _ = APPS[app]
     root, config, runtime = (work / d for d in ("root", "config", "runtime"))
     for d in (root, config, runtime):
         d.mkdir(parents=True, exist_ok=True)
@@ -78,14 +92,14 @@ def jupyterlab(work: Path, notebooks: dict[str, dict]) -> Iterator[tuple[str, st
         [
             sys.executable,
             "-m",
-            "jupyterlab",
+            module,
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True",
+            f"--{app_class}.expose_app_in_browser=True",
         ],
         env=env,
         stdout=log,
@@ -101,7 +115,7 @@ def jupyterlab(work: Path, notebooks: dict[str, dict]) -> Iterator[tuple[str, st
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        "JupyterLab did not start:\n" + log_path.read_text()
+                        f"{module} did not start:\n" + log_path.read_text()
                     ) from None
                 time.sleep(0.3)
         yield base, token
@@ -116,10 +130,17 @@ def jupyterlab(work: Path, notebooks: dict[str, dict]) -> Iterator[tuple[str, st
 
 
 def run_notebook(
-    page: Any, base: str, token: str, name: str, sentinel: str, timeout_s: float
+    page: Any,
+    base: str,
+    token: str,
+    name: str,
+    sentinel: str,
+    timeout_s: float,
+    app: Literal["lab", "notebook"] = "lab",
 ) -> None:
     """Open notebook ``name`` in ``page``, run all cells, wait until ``sentinel`` is printed."""
-    page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
+    reset = "&reset" if app == "lab" else ""
+    page.goto(f"{base}/{APPS[app][2]}/{name}?token={token}{reset}")
     page.wait_for_function(
         "() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session"
         "?.kernel?.status === 'idle'",
