@@ -23,19 +23,47 @@ ATTENTION_MAX_LENGTH = DEFAULT_MAX_LENGTH
 ATTENTION_GRID_MAX_PANELS = 32
 #: Neighbours listed per sentence.
 NEIGHBORS_SHOWN = 10
+#: Neighbours compared per point by the layout-trust views (``projection_trust``'s k); at most
+#: ``NEIGHBORS_SHOWN`` so a view's neighbour graph serves both.
+TRUST_K = 10
+#: Cosine similarity from which two sentences are listed as near-duplicates.
+DUPLICATE_THRESHOLD = 0.9
+#: Near-duplicate pairs listed in the report (all are counted).
+DUPLICATES_SHOWN = 50
+#: Keywords per group: computed (``cluster_keywords``' top) and written on a projection.
+KEYWORDS_TOP = 5
+KEYWORDS_ON_PLOT = 3
+#: Without labels, keywords describe k-means clusters: one per this many sentences, 2 to
+#: ``KEYWORD_MAX_CLUSTERS`` of them (``keyword_cluster_count``).
+KEYWORD_SENTENCES_PER_CLUSTER = 25
+KEYWORD_MAX_CLUSTERS = 8
+#: Which layer knows what: k-NN vote size and stratified folds (every label needs at least
+#: ``LAYER_FOLDS`` sentences, else the views skip the analysis and say why).
+LAYER_K = 5
+LAYER_FOLDS = 5
 
 __all__ = [
     "ATTENTION_GRID_MAX_PANELS",
     "ATTENTION_MAX_LENGTH",
     "DEFAULT_SEED",
     "DEFAULT_UMAP_MIN_ROWS",
+    "DUPLICATES_SHOWN",
+    "DUPLICATE_THRESHOLD",
     "HEATMAP_MAX_ROWS",
+    "KEYWORDS_ON_PLOT",
+    "KEYWORDS_TOP",
+    "KEYWORD_MAX_CLUSTERS",
+    "KEYWORD_SENTENCES_PER_CLUSTER",
+    "LAYER_FOLDS",
+    "LAYER_K",
     "NEIGHBORS_SHOWN",
     "PROJECTION_MIN_TEXTS",
     "UMAP_MIN_DIST",
+    "TRUST_K",
     "UMAP_N_NEIGHBORS",
     "attention_uses_grid",
     "default_method",
+    "keyword_cluster_count",
     "projection_title",
     "similarity_title",
 ]
@@ -61,3 +89,8 @@ def projection_title(method: str, n_components: int = 2) -> str:
     """The one title of a projection scatter."""
     dims = "" if n_components == 2 else f" ({n_components}-D)"
     return f"Sentence embeddings, {method.upper()} projection{dims}"
+
+
+def keyword_cluster_count(n: int) -> int:
+    """Clusters the keyword views describe when a corpus has no labels (at most ``n``)."""
+    return min(n, KEYWORD_MAX_CLUSTERS, max(2, n // KEYWORD_SENTENCES_PER_CLUSTER))
