@@ -130,10 +130,10 @@
     if (!gd || !gd.layout) return;
     var xy = data.coords[i];
     // Keep the figure's own annotations (the cluster keywords); replace only the marker.
-    var own = (loadFigure("fig-projection").layout.annotations || []);
+    var own = (gd.layout.annotations || []).filter(function (a) { return a.name !== "selected"; });
     Plotly.relayout(gd, {
       annotations: own.concat([{
-        x: xy[0], y: xy[1], xref: "x", yref: "y", text: "#" + i,
+        name: "selected", x: xy[0], y: xy[1], xref: "x", yref: "y", text: "#" + i,
         showarrow: true, arrowhead: 2, ax: 30, ay: -30,
         bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#333",
       }]),
