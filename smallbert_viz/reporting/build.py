@@ -20,7 +20,12 @@ from smallbert_viz._validation import check_float, check_int
 from smallbert_viz.provenance import Provenance
 from smallbert_viz.reporting import stages
 from smallbert_viz.reporting.content import ReportContent
-from smallbert_viz.views.policy import DEFAULT_SEED, UMAP_MIN_DIST, UMAP_N_NEIGHBORS
+from smallbert_viz.views.policy import (
+    DEFAULT_SEED,
+    DUPLICATES_SHOWN,
+    UMAP_MIN_DIST,
+    UMAP_N_NEIGHBORS,
+)
 
 OWNER = stages.OWNER
 
@@ -96,6 +101,15 @@ def build_content(
     proj, fig_proj = stages.projection(corpus, seed, n_neighbors, min_dist)
     timings["projection"] = time.perf_counter() - t
     t = time.perf_counter()
+    tv = stages.trust(corpus, proj, nb)
+    kv = stages.keywords(corpus, proj, seed)
+    fig_proj = stages.annotated_projection(fig_proj, tv, kv)
+    dv = stages.duplicates(corpus, nb)
+    timings["trust, keywords, near-duplicates"] = time.perf_counter() - t
+    t = time.perf_counter()
+    lv = stages.layers(corpus)
+    timings["layers"] = time.perf_counter() - t
+    t = time.perf_counter()
     pv, score = stages.pair(corpus, nb, pair)
     timings["contributions"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -104,13 +118,17 @@ def build_content(
     figures = {"similarity": sim.figure, "projection": fig_proj, "contributions": pv.figure}
     figures.update(stages.attention(corpus, attention_for))
     timings["attention"] = time.perf_counter() - t
+    if lv.analysis is not None:
+        figures.update({"layer-accuracy": lv.accuracy_figure, "layer-cka": lv.cka_figure})
 
     info = corpus.spec.model.info
     return ReportContent(
         title=title or f"smallbert-viz report: {n:,} sentences, {info.name}",
         texts=corpus.texts,
         labels=corpus.labels,
-        provenance=stages.report_provenance(corpus, nb, proj, seed),
+        provenance=stages.analyses_provenance(
+            stages.report_provenance(corpus, nb, proj, seed), tv, kv, dv, lv
+        ),
         provenance_line=corpus.provenance.describe(),
         note=note,
         summary=summary,
@@ -122,8 +140,15 @@ def build_content(
         neighbor_scores=nb.scores,
         attention_for=tuple(attention_for),
         pair=(pv.i, pv.j, score),
-        sections=stages.sections(corpus, sim, pv, score, pair is not None, seed),
+        sections=stages.sections(corpus, sim, pv, score, pair is not None, seed)
+        | stages.analyses_sections(tv, kv, dv, lv),
         timings=timings,
+        trust=tv.trust,
+        keyword_source=kv.source,
+        keywords=kv.table,
+        duplicates=dv.result.rows[:DUPLICATES_SHOWN],
+        duplicate_counts=dv.result.counts,
+        layers_skipped=lv.skipped,
     )
 
 
@@ -149,8 +174,10 @@ def report(
     """Write one self-contained, offline HTML report of ``texts`` and return its path.
 
     The page shows the provenance, a corpus summary, the clustered similarity heatmap, the
-    projection coloured by label, each sentence's nearest neighbours, per-head attention of
-    a few sentences and one pair's token contributions: the same figures as the magic and the
+    projection coloured by label or by layout trust with each group's keywords at its centre,
+    the keyword list, near-duplicate pairs, which layer separates the labels (when labels are
+    given), each sentence's nearest neighbours, per-head attention of a few sentences and one
+    pair's token contributions: the same figures as the magic and the
     explorers show for the same sentences (see :mod:`smallbert_viz.views`). Clicking a point, a
     heatmap cell or a table row selects a sentence and shows its neighbours and (if
     precomputed) its attention.

@@ -63,6 +63,18 @@ class ReportContent:
         Plain-text explanations shown under the section headings.
     timings : dict of str -> float
         Seconds per stage.
+    trust : ndarray of shape (N,) or None
+        Per-sentence layout trust (the projection's trust colouring).
+    keyword_source : str
+        ``"labels"`` or ``"clusters"``: what the keyword groups are.
+    keywords : list of dict
+        ``keyword_table`` rows: group, centre (x, y), size, keywords.
+    duplicates : list of (int, int, float, str)
+        The most similar near-duplicate pairs shown, ``(i, j, score, kind)``.
+    duplicate_counts : dict of str -> int
+        All near-duplicate pairs found, by kind (``"lexical"``, ``"semantic"``).
+    layers_skipped : str or None
+        Why the layer section is empty (no labels, too few per label), else None.
     """
 
     title: str
@@ -82,3 +94,9 @@ class ReportContent:
     pair: tuple[int, int, float]
     sections: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    trust: np.ndarray | None = None
+    keyword_source: str = "labels"
+    keywords: list[dict] = field(default_factory=list)
+    duplicates: list[tuple[int, int, float, str]] = field(default_factory=list)
+    duplicate_counts: dict[str, int] = field(default_factory=dict)
+    layers_skipped: str | None = None

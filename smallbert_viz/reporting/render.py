@@ -164,6 +164,55 @@ def _summary_html(content: ReportContent) -> str:
     return out
 
 
+def _keywords_html(content: ReportContent) -> str:
+    """The keyword table: group, sentences, words (escaped)."""
+    if not content.keywords:
+        return ""
+    head = "label" if content.keyword_source == "labels" else "cluster"
+    body = "".join(
+        f"<tr><td>{html.escape(str(row['group'])) or '<em>(empty)</em>'}</td>"
+        f"<td class='num'>{int(row['size']):,}</td>"
+        f"<td>{html.escape(', '.join(row['keywords'])) or '<em>(no words)</em>'}</td></tr>"
+        for row in content.keywords
+    )
+    return (
+        f"<table class='keywords' id='keyword-table'><thead><tr><th>{head}</th>"
+        f"<th>sentences</th><th>keywords</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def _duplicates_html(content: ReportContent) -> str:
+    """The near-duplicate table (escaped text); rows carry the pair for the page's script."""
+    if not content.duplicates:
+        return ""
+    texts = content.texts
+    body = "".join(
+        f"<tr data-index='{i}' data-pair='{j}' data-score='{score:.6f}'>"
+        f"<td class='num'>#{i}</td><td class='text'>{html.escape(texts[i])}</td>"
+        f"<td class='num'>#{j}</td><td class='text'>{html.escape(texts[j])}</td>"
+        f"<td class='num'>{score:.4f}</td><td>{html.escape(kind)}</td></tr>"
+        for i, j, score, kind in content.duplicates
+    )
+    return (
+        "<table class='sentences duplicates' id='duplicate-table'><thead><tr><th>#</th>"
+        "<th>sentence</th><th>#</th><th>sentence</th><th>cosine</th><th>kind</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _analyses_data(content: ReportContent) -> dict[str, Any]:
+    """Page data of the trust, keyword and near-duplicate sections (exportable as JSON)."""
+    trust = None if content.trust is None else np.round(content.trust, 4).tolist()
+    return {
+        "trust": trust,
+        "keywords": {"source": content.keyword_source, "groups": content.keywords},
+        "duplicates": {
+            "counts": content.duplicate_counts,
+            "shown": [[i, j, round(s, 6), kind] for i, j, s, kind in content.duplicates],
+        },
+    }
+
+
 def page_data(content: ReportContent) -> dict[str, Any]:
     """The JSON the page's script reads (``<script id="report-data">``)."""
     return {
@@ -179,7 +228,7 @@ def page_data(content: ReportContent) -> dict[str, Any]:
         "attention": {str(i): f"fig-attention-{i}" for i in content.attention_for},
         "initial": content.attention_for[0] if content.attention_for else content.pair[0],
         "pair": [content.pair[0], content.pair[1], round(content.pair[2], 6)],
-    }
+    } | _analyses_data(content)
 
 
 def render_html(content: ReportContent) -> str:
@@ -211,6 +260,12 @@ def render_html(content: ReportContent) -> str:
         corpus_summary=_summary_html(content),
         similarity_text=html.escape(content.sections.get("similarity", "")),
         contributions_text=html.escape(content.sections.get("contributions", "")),
+        trust_text=html.escape(content.sections.get("trust", "")),
+        keywords_text=html.escape(content.sections.get("keywords", "")),
+        keywords_table=_keywords_html(content),
+        duplicates_text=html.escape(content.sections.get("duplicates", "")),
+        duplicates_table=_duplicates_html(content),
+        layers_text=html.escape(content.sections.get("layers", "")),
         data_blocks="\n".join(blocks),
     )
     return page

@@ -30,9 +30,13 @@ if TYPE_CHECKING:
 
     from smallbert_viz.analysis import Neighbors, Projection
     from smallbert_viz.provenance import Provenance
+    from smallbert_viz.views.duplicates import DuplicatesView
     from smallbert_viz.views.inputs import ViewCorpus
+    from smallbert_viz.views.keywords import KeywordView
+    from smallbert_viz.views.layers import LayerView
     from smallbert_viz.views.pair import PairView
     from smallbert_viz.views.similarity import SimilarityView
+    from smallbert_viz.views.trust import TrustView
 
 OWNER = "report"
 #: Attention is precomputed for at most this many sentences (each grid is L x H heatmaps).
@@ -140,6 +144,89 @@ def attention(corpus: ViewCorpus, rows: Sequence[int]) -> dict[str, go.Figure]:
         )
         out[f"attention-{i}"] = fig
     return out
+
+
+# ---- the analyses of issue 12: trust, keywords, near-duplicates, layers -------------------
+
+
+def trust(corpus: ViewCorpus, proj: Projection, nb: Neighbors) -> TrustView:
+    """Layout trust from the report's own neighbour graph (no second search)."""
+    from smallbert_viz.views.policy import TRUST_K
+    from smallbert_viz.views.trust import trust_view
+
+    return trust_view(corpus, proj, k=min(TRUST_K, nb.k), neighbors=nb)
+
+
+def keywords(corpus: ViewCorpus, proj: Projection, seed: int) -> KeywordView:
+    """Keywords of each label (or of k-means clusters without labels) at their centres."""
+    from smallbert_viz.views.keywords import keyword_view
+
+    return keyword_view(corpus, proj, seed=seed)
+
+
+def duplicates(corpus: ViewCorpus, nb: Neighbors) -> DuplicatesView:
+    """Near-duplicate pairs, searched with the report's neighbour count."""
+    from smallbert_viz.views.duplicates import duplicates_view
+
+    return duplicates_view(corpus, k=nb.k)
+
+
+def layers(corpus: ViewCorpus) -> LayerView:
+    """Which layer separates the labels (skipped, with the reason, when it cannot run)."""
+    from smallbert_viz.views.layers import layer_view
+
+    return layer_view(corpus)
+
+
+def annotated_projection(fig: go.Figure, tv: TrustView, kv: KeywordView) -> go.Figure:
+    """The projection with the keyword annotations and a label / trust colour toggle."""
+    from smallbert_viz.views.trust import add_trust_toggle
+
+    out = add_trust_toggle(fig, tv)
+    if kv.annotations and "z" not in kv.annotations[0]:  # 2-D: layout.annotations
+        out.update_layout(annotations=kv.annotations)
+    return out
+
+
+def analyses_provenance(
+    prov: Provenance, tv: TrustView, kv: KeywordView, dv: DuplicatesView, lv: LayerView
+) -> Provenance:
+    """``prov`` plus one row per analysis: trust, keywords, near-duplicates, layers."""
+    return prov.with_extra(
+        layout_trust=tv.describe(),
+        keywords=kv.description,
+        near_duplicates=dv.describe(),
+        layers=lv.describe(),
+    )
+
+
+def analyses_sections(
+    tv: TrustView, kv: KeywordView, dv: DuplicatesView, lv: LayerView
+) -> dict[str, str]:
+    """The plain-text explanations of the trust, keyword, near-duplicate and layer sections."""
+    from smallbert_viz.views.policy import DUPLICATES_SHOWN
+
+    c = dv.result.counts
+    total = c["lexical"] + c["semantic"]
+    groups = "label" if kv.source == "labels" else "k-means cluster (no labels were given)"
+    return {
+        "trust": f"Switch the colours to trust: the share of each sentence's {tv.k} nearest "
+        f"neighbours (cosine, in the embeddings) that are also among its {tv.k} nearest in the "
+        f"layout. Mean {tv.mean:.3f}; red points sit among strangers, so distances around "
+        "them mislead.",
+        "keywords": f"The words that set each {groups} apart (class-based TF-IDF over words), "
+        "also written at the group's centre (median) on the projection. The page data holds "
+        "them with the centres' coordinates.",
+        "duplicates": f"{total:,} pairs with cosine similarity \u2265 {dv.result.threshold:g}: "
+        f"{c['lexical']:,} lexical (nearly the same words: word-set Jaccard \u2265 "
+        f"{dv.result.jaccard:g}) and {c['semantic']:,} semantic (different words)."
+        + (f" The {DUPLICATES_SHOWN} most similar are listed." if total > DUPLICATES_SHOWN else "")
+        + " Click a row to select its first sentence.",
+        "layers": f"Skipped: {lv.skipped}"
+        if lv.analysis is None
+        else "How well a k-nearest-neighbour vote on each layer's sentence vectors recovers the "
+        f"labels (cross-validated), and how alike the layers are (linear CKA). {lv.describe()}.",
+    }
 
 
 def versions() -> str:

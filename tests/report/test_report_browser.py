@@ -296,3 +296,33 @@ def test_box_selection_downloads_as_csv(csv_page):
         i = int(row[0])
         assert row[1:] == [_spreadsheet_safe(CSV_LABELS[i]), _spreadsheet_safe(CSV_TRAPS[i])]
     assert csv_page.problems == [] and csv_page.blocked == []
+
+
+def test_new_sections_render_and_link(page, built_report):
+    """Keywords, near-duplicates and the trust toggle render; their text stays text."""
+    table = page.locator("#keyword-table")
+    assert EVIL in table.text_content()  # the XSS label, shown as characters
+    pair = page.locator("#duplicate-table tbody tr").first
+    pair.scroll_into_view_if_needed()
+    pair.click()
+    i, j = int(pair.get_attribute("data-index")), int(pair.get_attribute("data-pair"))
+    assert _selected(page) == i
+    assert f"#{j}" in page.locator("#selected-pair").text_content()
+    # Keyword annotations survive the selection marker.
+    n_notes = page.evaluate(
+        "document.getElementById('plot-projection').layout.annotations.length"
+    )
+    own = built_report.blocks()["fig-projection"]["layout"]["annotations"]
+    n_groups = sum(1 for r in built_report.blocks()["report-data"]["keywords"]["groups"]
+                   if r["keywords"])
+    assert len(own) == n_groups and n_notes == n_groups + 1  # no marker piles up
+    # The trust button shows the trust trace only.
+    page.locator("#plot-projection .updatemenu-button").nth(1).click()
+    page.wait_for_timeout(300)
+    visible = page.evaluate(
+        "document.getElementById('plot-projection')._fullData.map(t => t.visible === true)"
+    )
+    assert visible[-1] and not any(visible[:-1])
+    assert page.locator("#plot-layer-accuracy").is_hidden()  # skipped: its reason is shown
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.problems == []

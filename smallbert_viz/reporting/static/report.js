@@ -129,12 +129,14 @@
     var gd = document.getElementById("plot-projection");
     if (!gd || !gd.layout) return;
     var xy = data.coords[i];
+    // Keep the figure's own annotations (the cluster keywords); replace only the marker.
+    var own = (gd.layout.annotations || []).filter(function (a) { return a.name !== "selected"; });
     Plotly.relayout(gd, {
-      annotations: [{
-        x: xy[0], y: xy[1], xref: "x", yref: "y", text: "#" + i,
+      annotations: own.concat([{
+        name: "selected", x: xy[0], y: xy[1], xref: "x", yref: "y", text: "#" + i,
         showarrow: true, arrowhead: 2, ax: 30, ay: -30,
         bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#333",
-      }],
+      }]),
     });
   }
 
@@ -324,6 +326,30 @@
     });
   }
 
+  /* ---- near-duplicates and the layer figures ------------------------------------------- */
+
+  function wireDuplicates() {
+    var rows = document.querySelectorAll("#duplicate-table tbody tr");
+    for (var r = 0; r < rows.length; r++) {
+      rows[r].addEventListener("click", function (event) {
+        var row = event.currentTarget;
+        select(Number(row.dataset.index), Number(row.dataset.pair), Number(row.dataset.score));
+      });
+    }
+  }
+
+  /* Figures of optional sections: drawn when the page holds them, else the div is hidden. */
+  function drawExtraFigures() {
+    var divs = document.querySelectorAll("div.plot[data-extra-figure]");
+    var jobs = [];
+    for (var d = 0; d < divs.length; d++) {
+      var id = divs[d].dataset.extraFigure;
+      if (document.getElementById(id)) jobs.push(draw(divs[d], id));
+      else divs[d].hidden = true;
+    }
+    return Promise.all(jobs);
+  }
+
   function main() {
     fillTable();
     document.getElementById("download-table").addEventListener("click", downloadTable);
@@ -336,6 +362,8 @@
     jobs.push(draw(sim, "fig-similarity").then(function () { wireSimilarity(sim); }));
     jobs.push(draw(proj, "fig-projection").then(function () { wireProjection(proj); }));
     jobs.push(draw(contrib, "fig-contributions"));
+    jobs.push(drawExtraFigures());
+    wireDuplicates();
     Promise.all(jobs).then(function () {
       return select(data.initial);
     }).then(function () {
