@@ -106,11 +106,11 @@ def _fix(driver: str) -> str:
     )
 
 
-def _short(text: str, limit: int = 600) -> str:
-    """The informative end of a Java/Python error: its last lines, at most ``limit`` chars."""
-    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
-    useful = [ln for ln in lines if not ln.lstrip().startswith("at ")]
-    tail = " | ".join(ln.strip() for ln in useful[-3:])
+def _short(error: BaseException, limit: int = 600) -> str:
+    """The informative end of a Java/Python error: its last exception lines, no stack frames."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    useful = [ln for ln in lines if ("Exception" in ln or "Error" in ln) and not ln.startswith("at ")]
+    tail = " | ".join((useful or lines or [type(error).__name__])[-2:])
     return tail if len(tail) <= limit else "..." + tail[-limit:]
 
 
