@@ -24,7 +24,7 @@ def test_parquet_in_parquet_out(spark, tmp_path, standin_dirs, standin_model, te
     assert "-> " + str(out) in printed.out
     # A stage line before and after each Spark job, on stderr (stdout keeps the summary).
     assert "counting rows and null texts of 'text' (Spark job) ..." in printed.err
-    assert f"embedding 39 texts with L-8_H-128_A-2 into {out} (Spark job): done in" in printed.err
+    assert f"embedding 39 texts with {report.model} into {out} (Spark job): done in" in printed.err
 
     result = pd.read_parquet(out)  # read back without Spark
     assert list(result.columns) == ["id", "text", "embedding"]
