@@ -4,7 +4,8 @@ smallbert-viz embed FILE -o OUT.npy [--model NAME] [--pooling cls|pooled|mean] [
 smallbert-viz report FILE [-o report.html] [--model NAME] [--column C] [--labels COLUMN]
     [--pooling cls|pooled|mean] [--attention-for I [I ...]] [--seed N] [--title T]
 smallbert-viz demo [-o DIR]
-Every command takes --verbose (TensorFlow's own log lines) and --no-cache (embed again).
+Every command takes --verbose (TensorFlow's own log lines), --no-cache (embed again) and
+--progress/--no-progress (progress bars and stage lines; default: for long steps only).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def _switches(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="embed every text again instead of reusing the on-disk embedding cache (same as "
         "SMALLBERT_VIZ_EMBED_CACHE=0)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars and stage lines on stderr (default: for long steps only)",
     )
 
 
@@ -141,6 +148,7 @@ def _embed(args: argparse.Namespace) -> int:
             args.batch_size,
             preprocessor=args.preprocessor,
             max_length=args.max_length,
+            progress=args.progress,
         )
         return 0
     corpus = read_corpus(args.file, column=args.column)
@@ -157,6 +165,7 @@ def _embed(args: argparse.Namespace) -> int:
         normalize=spec.normalize,
         batch_size=args.batch_size,
         max_length=spec.max_length,
+        progress=args.progress,
     )
     out = Path(args.output)
     if out.suffix != ".npy":  # np.save would add it anyway: name the file it really writes
@@ -208,6 +217,7 @@ def _report(args: argparse.Namespace) -> int:
         attention_for=args.attention_for,
         seed=args.seed,
         title=args.title,
+        progress=args.progress,
     )
     print(f"{len(corpus)} sentences from {corpus.source} -> {path}")
     return 0
@@ -222,7 +232,7 @@ def _demo(args: argparse.Namespace) -> int:
     corpus = sample_corpus()
     model = load_for_views(None, None)
     spec = EmbeddingSpec.of(model, owner="smallbert-viz demo")
-    vectors = spec.embed(corpus.texts)
+    vectors = spec.embed(corpus.texts, progress=args.progress)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     np.save(out_dir / "demo_embeddings.npy", vectors)
@@ -241,6 +251,7 @@ def _demo(args: argparse.Namespace) -> int:
         pooling=spec.pooling,
         path=out_dir / "demo_report.html",
         title=f"smallbert-viz demo: {len(corpus)} sample sentences, {model.info.name}",
+        progress=args.progress,
     )
     print(f"demo report: {path}")
     return 0

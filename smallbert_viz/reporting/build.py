@@ -8,7 +8,6 @@ sentences) and :mod:`smallbert_viz.reporting.render` turns the result into HTML.
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from smallbert_viz._validation import check_float, check_int
+from smallbert_viz.progress import REPORT_PROGRESS_MIN_TEXTS, StageBar
 from smallbert_viz.provenance import Provenance
 from smallbert_viz.reporting import stages
 from smallbert_viz.reporting.content import ReportContent
@@ -25,9 +25,21 @@ from smallbert_viz.views.policy import (
     DUPLICATES_SHOWN,
     UMAP_MIN_DIST,
     UMAP_N_NEIGHBORS,
+    default_method,
 )
 
 OWNER = stages.OWNER
+#: The stages timed in ``ReportContent.timings`` and counted by the progress bar.
+STAGES = (
+    "embed",
+    "summary and neighbours",
+    "similarity",
+    "projection",
+    "trust, keywords, near-duplicates",
+    "layers",
+    "contributions",
+    "attention",
+)
 
 
 def build_content(
@@ -47,12 +59,11 @@ def build_content(
     title: str | None = None,
     note: str | None = None,
     provenance: Provenance | str | None = None,
+    progress: bool | None = None,
 ) -> ReportContent:
     """Compute the analyses and figures of a report (see :func:`report` for the parameters)."""
     from smallbert_viz.views.inputs import check_labels, check_texts, resolve_corpus, resolve_model
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     n = len(check_texts(texts, OWNER, min_texts=2))
     check_labels(labels, n, OWNER)  # input errors before any model is loaded
     seed = check_int("seed", seed, OWNER, low=0, high=2**32 - 1)
@@ -71,55 +82,60 @@ def build_content(
         )
     if note is not None and not isinstance(note, str):
         raise TypeError(f"The 'note' parameter of {OWNER} must be a str. Got {type(note).__name__}.")
-    with warnings.catch_warnings():
-        # The summary counts truncated sentences itself; no need for embed's warning.
-        warnings.filterwarnings("ignore", message=".*longer than max_length.*")
-        corpus = resolve_corpus(
-            texts,
-            labels,
-            # Attention and token contributions need a model even when embeddings are given.
-            model=resolve_model(model, OWNER),
-            embeddings=embeddings,
-            pooling=pooling,
-            normalize=normalize,
-            max_length=max_length,
-            provenance=provenance,
-            owner=OWNER,
-            min_texts=2,
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(
+            f"The 'progress' parameter of {OWNER} must be a bool or None. Got {progress!r} instead."
         )
-    note = " ".join(x for x in (note, corpus.note) if x) or None
-    timings["embed"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
-    summary = stages.summary(corpus)
-    nb = stages.neighbors(corpus)
-    timings["summary and neighbours"] = time.perf_counter() - t
-    t = time.perf_counter()
-    sim = stages.similarity(corpus, seed)
-    timings["similarity"] = time.perf_counter() - t
-    t = time.perf_counter()
-    proj, fig_proj = stages.projection(corpus, seed, n_neighbors, min_dist)
-    timings["projection"] = time.perf_counter() - t
-    t = time.perf_counter()
-    tv = stages.trust(corpus, proj, nb)
-    kv = stages.keywords(corpus, proj, seed)
-    fig_proj = stages.annotated_projection(fig_proj, tv, kv)
-    dv = stages.duplicates(corpus, nb)
-    timings["trust, keywords, near-duplicates"] = time.perf_counter() - t
-    t = time.perf_counter()
-    lv = stages.layers(corpus)
-    timings["layers"] = time.perf_counter() - t
-    t = time.perf_counter()
-    pv, score = stages.pair(corpus, nb, pair)
-    timings["contributions"] = time.perf_counter() - t
-    t = time.perf_counter()
-    if attention_for is None:
-        attention_for = tuple(dict.fromkeys([pv.i, pv.j, 0]))[:3]
-    figures = {"similarity": sim.figure, "projection": fig_proj, "contributions": pv.figure}
-    figures.update(stages.attention(corpus, attention_for))
-    timings["attention"] = time.perf_counter() - t
+    # One bar over the stages, each with its time; by default only for large corpora.
+    show = progress if progress is not None else n >= REPORT_PROGRESS_MIN_TEXTS
+    bar = StageBar(len(STAGES), desc=f"report of {n:,} sentences", show=show)
+    with bar:
+        with bar.stage("embed"), warnings.catch_warnings():
+            # The summary counts truncated sentences itself; no need for embed's warning.
+            warnings.filterwarnings("ignore", message=".*longer than max_length.*")
+            corpus = resolve_corpus(
+                texts,
+                labels,
+                # Attention and token contributions need a model even when embeddings are given.
+                model=resolve_model(model, OWNER),
+                embeddings=embeddings,
+                pooling=pooling,
+                normalize=normalize,
+                max_length=max_length,
+                provenance=provenance,
+                owner=OWNER,
+                min_texts=2,
+            )
+        note = " ".join(x for x in (note, corpus.note) if x) or None
+        with bar.stage("summary and neighbours"):
+            summary = stages.summary(corpus)
+            nb = stages.neighbors(corpus)
+        with bar.stage("similarity"):
+            sim = stages.similarity(corpus, seed)
+        method = default_method(n).upper()
+        with bar.stage("projection", f"projecting {n:,} points with {method}"):
+            proj, fig_proj = stages.projection(corpus, seed, n_neighbors, min_dist)
+        with bar.stage("trust, keywords, near-duplicates"):
+            tv = stages.trust(corpus, proj, nb)
+            kv = stages.keywords(corpus, proj, seed)
+            fig_proj = stages.annotated_projection(fig_proj, tv, kv)
+            dv = stages.duplicates(corpus, nb)
+        with bar.stage("layers"):
+            lv = stages.layers(corpus)
+        with bar.stage("contributions"):
+            pv, score = stages.pair(corpus, nb, pair)
+        with bar.stage("attention"):
+            if attention_for is None:
+                attention_for = tuple(dict.fromkeys([pv.i, pv.j, 0]))[:3]
+            figures = {
+                "similarity": sim.figure,
+                "projection": fig_proj,
+                "contributions": pv.figure,
+            }
+            figures.update(stages.attention(corpus, attention_for))
     if lv.analysis is not None:
         figures.update({"layer-accuracy": lv.accuracy_figure, "layer-cka": lv.cka_figure})
+    timings = bar.timings
 
     info = corpus.spec.model.info
     return ReportContent(
@@ -170,6 +186,7 @@ def report(
     title: str | None = None,
     note: str | None = None,
     provenance: Provenance | str | None = None,
+    progress: bool | None = None,
 ) -> Path:
     """Write one self-contained, offline HTML report of ``texts`` and return its path.
 
@@ -219,6 +236,10 @@ def report(
         A line shown at the top of the page (the offline fallback adds its own).
     provenance : Provenance or str, optional
         Names precomputed embeddings yourself instead of having them checked.
+    progress : bool, optional
+        Show a ``tqdm.auto`` bar over the stages (embed, neighbours, similarity, projection,
+        contributions, attention) with each stage's time. None (default): only from
+        ``smallbert_viz.progress.REPORT_PROGRESS_MIN_TEXTS`` sentences on.
 
     Returns
     -------
@@ -253,6 +274,7 @@ def report(
         title=title,
         note=note,
         provenance=provenance,
+        progress=progress,
     )
     page = render_html(content)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,8 @@ _EXPORTS = {
     "session": "smallbert_viz.spark._session",
     "recommended_conf": "smallbert_viz.spark._session",
     "run_embed_spark": "smallbert_viz.spark._cli",
+    "check_executors": "smallbert_viz.spark._check",
+    "ExecutorEnvironmentError": "smallbert_viz.spark._check",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

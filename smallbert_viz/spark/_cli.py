@@ -9,6 +9,7 @@ import os
 import time
 from pathlib import Path
 
+from ..progress import stage_line
 from ._embed import EmbedReport
 
 READERS = (".parquet", ".csv", ".tsv")
@@ -51,13 +52,15 @@ def run_embed_spark(
     *,
     preprocessor: str | None = None,
     max_length: int = 128,
+    progress: bool | None = None,
 ) -> EmbedReport:
     """Embed ``input_path[column]`` with Spark on ``master``; write Parquet to ``output_path``.
 
     The output is a Parquet folder with the input's columns plus ``embedding`` (array<float>,
     null for null texts), in the input's row order. Inputs with fewer partitions than the
     session's parallelism (a single small file is one partition) are split by row ranges first,
-    so every core works. Prints one summary line and returns the :class:`EmbedReport`.
+    so every core works. Prints one summary line and returns the :class:`EmbedReport`;
+    ``progress`` (None or True) also prints a stage line before and after each Spark job.
     """
     from pyspark.sql import functions as F
 
@@ -88,8 +91,12 @@ def run_embed_spark(
         normalize=normalize,
         batch_size=batch_size,
         max_length=max_length,
+        progress=progress,
     )
-    result.write.mode("overwrite").parquet(str(output_path))
+    job = f"embedding {report.n_embedded:,} texts with {report.model} into {output_path}"
+    job += " (Spark job)"
+    with stage_line(job, show=progress is not False):
+        result.write.mode("overwrite").parquet(str(output_path))
     seconds = time.perf_counter() - started
     print(f"{report.describe()} -> {output_path} ({seconds:.1f} s on {master})")
     return report

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._validation import check_choice, check_int
 from ..embedding import MAX_LENGTH_LIMIT, POOLINGS
+from ..progress import stage_line
+from ._check import EMBED_MODULES, check_executors
 from ._ship import ship_model
 from ._worker import EmbedTask, embed_batches
 
@@ -144,6 +146,8 @@ def _prepare(
     pooling = check_choice("pooling", pooling or spec.default_pooling, POOLINGS, OWNER)
 
     spark = df.sparkSession
+    # Fail here, clearly, if the workers' Python cannot run the job (once per SparkContext).
+    check_executors(spark.sparkContext, EMBED_MODULES)
     shipped = ship_model(spark.sparkContext, spec, ship=ship)
     loads = spark.sparkContext.accumulator(0)
     task = EmbedTask(
@@ -198,6 +202,11 @@ def embed(
     ship: bool = True,
 ) -> DataFrame:
     """Add a column of sentence embeddings to ``df`` (lazy, computed by Spark's Python workers).
+
+    Before building the plan, one tiny Spark job checks (once per SparkContext) that the
+    executors' Python can import smallbert_viz, TensorFlow and pyarrow; if not, it raises
+    :class:`~smallbert_viz.spark.ExecutorEnvironmentError` naming the executors' and the driver's
+    interpreters and the fix, instead of a failing job's Java stack trace.
 
     Parameters
     ----------
@@ -272,12 +281,14 @@ def embed_with_report(
     batch_size: int | None = None,
     max_length: int = 128,
     ship: bool = True,
+    progress: bool | None = None,
 ) -> tuple[DataFrame, EmbedReport]:
     """:func:`embed`, plus an :class:`EmbedReport` with the row and null counts.
 
     The counts come from one aggregation over ``df[input_col]`` that runs now, on the driver's
     request (one cheap job); the embeddings themselves stay lazy. The report is also logged
-    (``logging`` at INFO, WARNING when some texts are null).
+    (``logging`` at INFO, WARNING when some texts are null). ``progress`` (None or True: shown)
+    prints a stage line before and after the counting job.
 
     Returns
     -------
@@ -298,7 +309,9 @@ def embed_with_report(
         ship,
         False,
     )
-    n_rows, n_null = count_nulls(df, input_col)
+    job = f"counting rows and null texts of {input_col!r} (Spark job)"
+    with stage_line(job, show=progress is not False):
+        n_rows, n_null = count_nulls(df, input_col)
     report = replace(report, n_rows=n_rows, n_null=n_null)
     log.log(logging.WARNING if n_null else logging.INFO, report.describe())
     return result, report

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._validation import check_choice, check_float, check_int
+from ..progress import stage_line
+from ._check import PROJECT_MODULES, check_executors
 from ._worker import ProjectTask, project_batches
 
 if TYPE_CHECKING:
@@ -121,6 +123,7 @@ def project(
     seed: int | None = 42,
     x_col: str = "x",
     y_col: str = "y",
+    progress: bool | None = None,
 ) -> DataFrame:
     """Add 2-D UMAP coordinates ``x``, ``y`` to every row (fit on a sample, transform all).
 
@@ -148,6 +151,13 @@ def project(
     pyspark.sql.DataFrame
         ``df``'s columns plus ``x_col`` and ``y_col``. Lazy: the placement runs when an
         action runs (the sample and the fit have already run, on the driver).
+
+    Notes
+    -----
+    First checks (once per SparkContext) that the executors' Python can import smallbert_viz,
+    pyarrow and umap; raises :class:`~smallbert_viz.spark.ExecutorEnvironmentError` if not.
+    ``progress`` (None or True: shown) prints a stage line before and after the sampling job
+    and the UMAP fit.
     """
     from pyspark.sql.types import DoubleType, StructField, StructType
 
@@ -158,14 +168,20 @@ def project(
     if seed is not None:
         seed = check_int("seed", seed, OWNER, low=0, high=2**31 - 1)
     _check_embedding_column(df, embedding_col, x_col, y_col)
+    check_executors(df.sparkSession.sparkContext, PROJECT_MODULES)
+    show = progress is not False
 
-    sample = sample_embeddings(df, embedding_col, sample_size, seed)
+    with stage_line(f"sampling up to {sample_size:,} embeddings (Spark job)", show=show):
+        sample = sample_embeddings(df, embedding_col, sample_size, seed)
     if len(sample) < 4:
         raise ValueError(
             f"The embedding column {embedding_col!r} has {len(sample)} non-null rows; UMAP "
             "needs at least 4."
         )
-    reducer = fit_umap(sample, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric, seed=seed)
+    with stage_line(f"projecting {len(sample):,} sampled points with UMAP", show=show):
+        reducer = fit_umap(
+            sample, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric, seed=seed
+        )
     payload = df.sparkSession.sparkContext.broadcast(pickle.dumps(reducer, protocol=5))
     task = ProjectTask(payload, uuid.uuid4().hex, embedding_col, x_col, y_col)
     schema = StructType(

@@ -20,7 +20,11 @@ def test_parquet_in_parquet_out(spark, tmp_path, standin_dirs, standin_model, te
     out = tmp_path / "out.parquet"
     report = run_embed_spark(source, "text", out, "local[2]", str(encoder), preprocessor=str(pre))
     assert (report.n_rows, report.n_null) == (40, 1)
-    assert "-> " + str(out) in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "-> " + str(out) in printed.out
+    # A stage line before and after each Spark job, on stderr (stdout keeps the summary).
+    assert "counting rows and null texts of 'text' (Spark job) ..." in printed.err
+    assert f"embedding 39 texts with {report.model} into {out} (Spark job): done in" in printed.err
 
     result = pd.read_parquet(out)  # read back without Spark
     assert list(result.columns) == ["id", "text", "embedding"]
