@@ -131,11 +131,6 @@ def test_it_is_notebook_7(nb7):
     assert not errors, errors
 
 
-@pytest.mark.xfail(
-    reason="Notebook 7.6.5: the similarity heatmap's FigureWidget is drawn empty (no data, no "
-    "title) while JupyterLab draws it; seen in 3 of 3 runs, cause not yet found",
-    strict=False,
-)
 def test_similarity_renders_and_a_cell_click_sets_the_pair(nb7, artifacts_dir):
     page, errors = nb7
     widget = page.locator(".smallbert-viz-similarity").first

@@ -83,6 +83,7 @@ export default () => {
         observer?.disconnect();
         clearInterval(timer);
         cleanup = inner.render({ model, el });
+        heal();
         // plotly.js sets up el.on synchronously in newPlot; if a later plotly does not, wait
         // for the event its widget sends once its own handlers are attached.
         if (typeof el.on === "function") {
@@ -95,6 +96,24 @@ export default () => {
           };
           document.addEventListener("plotlywidget-after-render", rendered);
         }
+      };
+      // Jupyter Notebook 7 can draw the first plot widget of a page before its figure data
+      // is in the model: plotly.js then shows empty axes for good. If the drawing has no
+      // traces while the model has some, draw again (a few times, then give up).
+      let heals = 0;
+      const heal = () => {
+        setTimeout(() => {
+          const want = (model.get("_data") ?? []).length;
+          const have = (el.data ?? []).length;
+          if (want > 0 && have === 0 && heals < 3) {
+            heals += 1;
+            if (typeof cleanup === "function") cleanup();
+            el.replaceChildren();
+            cleanup = inner.render({ model, el });
+            if (typeof el.on === "function") listen(el, model);
+            heal();
+          }
+        }, 400 * (heals + 1));
       };
       draw();
       if (cleanup === null) {
