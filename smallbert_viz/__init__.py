@@ -69,6 +69,8 @@ _EXPORTS = {
     "Explorer": "smallbert_viz.widgets",
     "report": "smallbert_viz.reporting",
     "EmbedResult": "smallbert_viz.magic.result",
+    "save": "smallbert_viz.views.export",
+    "save_table": "smallbert_viz.views.export",
     # corpora
     "read_corpus": "smallbert_viz.corpus",
     "sample_corpus": "smallbert_viz.corpus",
@@ -78,6 +80,7 @@ _EXPORTS = {
     "ModelNotFoundError": "smallbert_viz.errors",
     "NotABertEncoderError": "smallbert_viz.errors",
     "AttentionMismatchError": "smallbert_viz.errors",
+    "BrowserNotFoundError": "smallbert_viz.views.export",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS, also=["load_ipython_extension"])
