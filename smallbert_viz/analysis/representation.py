@@ -215,7 +215,7 @@ def knn_accuracy(
     scores = np.empty(folds)
     for f, (train, test) in enumerate(splits):
         nb = _search(
-            unit[test], unit[train], k, "dot", False, None, owner, ("embeddings", "embeddings")
+            unit[test], unit[train], k, "dot", None, None, owner, ("embeddings", "embeddings")
         )
         votes = np.zeros((len(test), n_classes), np.int64)
         np.add.at(votes, (np.arange(len(test))[:, None], codes[train][nb.indices]), 1)
@@ -253,8 +253,9 @@ def neighbor_overlap(a: np.ndarray, b: np.ndarray, *, k: int = 10) -> np.ndarray
         )
     n = xa.shape[0]
     k = check_int("k", k, owner, low=1, high=n - 1)
-    ia = np.sort(_search(xa, xa, k, "cosine", True, None, owner, ("a", "a")).indices, axis=1)
-    ib = np.sort(_search(xb, xb, k, "cosine", True, None, owner, ("b", "b")).indices, axis=1)
+    every = np.arange(n)  # each row leaves itself out of its own neighbours
+    ia = np.sort(_search(xa, xa, k, "cosine", every, None, owner, ("a", "a")).indices, axis=1)
+    ib = np.sort(_search(xb, xb, k, "cosine", every, None, owner, ("b", "b")).indices, axis=1)
     shared = np.empty(n, np.int64)
     step = max(1, 2**22 // (k * k))  # bounds the n x k x k comparison to ~4M elements
     for start in range(0, n, step):
