@@ -31,6 +31,7 @@ MAKE_FIGURES = {
     "04_attention.ipynb",
     "05_magic.ipynb",
     "07_compare_sizes.ipynb",
+    "08_layers_and_models.ipynb",
 }
 #: Notebooks whose kernel needs an optional package.
 NEEDS = {"spark_round_trip.ipynb": "pyspark"}
