@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 #: Layer of each first name under smallbert_viz ("" is the package's own __init__).
 LAYERS: dict[str, str] = {
     **dict.fromkeys(
-        ["provenance", "errors", "_validation", "_paths", "_lazy", "_quiet", "corpus"], "base"
+        ["provenance", "errors", "_validation", "_paths", "_lazy", "_quiet", "progress", "corpus"],
+        "base",
     ),
     **dict.fromkeys(
         ["models", "embedding", "embedding_spec", "embedding_cache", "layer_embeddings", "attention"],

@@ -35,6 +35,8 @@ APPROXIMATE_METRICS: tuple[str, ...] = ("cosine", "euclidean")
 APPROXIMATE_ABOVE = 50_000
 #: Query rows on which the recall of an approximate search is measured against exact search.
 RECALL_QUERIES = 1_000
+#: ``progress=None`` prints a stage line from this many rows on (the search takes a while).
+PROGRESS_MIN_ROWS = 50_000
 # NN-descent finds the k nearest more reliably when it keeps a somewhat longer list per row.
 _MIN_GRAPH_NEIGHBORS = 20
 
@@ -99,6 +101,7 @@ def nearest_neighbors(
     exclude_self: bool = True,
     chunk_size: int | None = None,
     approximate_above: int | None = None,
+    progress: bool | None = None,
 ) -> Neighbors:
     """The ``k`` nearest neighbours of every row among the rows of ``embeddings``.
 
@@ -120,6 +123,9 @@ def nearest_neighbors(
         Exact search: rows scored at once; default keeps each chunk near 64 MB.
     approximate_above : int, optional
         Row count above which ``"auto"`` goes approximate; default :data:`APPROXIMATE_ABOVE`.
+    progress : bool, optional
+        Print a line when the search starts and its time when it ends; None: from
+        :data:`PROGRESS_MIN_ROWS` rows on.
 
     Returns
     -------
@@ -136,11 +142,16 @@ def nearest_neighbors(
         chunk_size = check_int("chunk_size", chunk_size, owner, low=1)
     method = _choose(method, metric, n * n, approximate_above, owner)
     self_ids = np.arange(n) if exclude_self else None
-    if method == "exact":
-        return _search(x, x, k, metric, self_ids, chunk_size, owner, ("embeddings", "embeddings"))
-    from smallbert_viz.analysis._approximate import _approximate
+    from smallbert_viz.progress import stage_line
 
-    return _approximate(x, x, k, metric, self_ids, owner, ("embeddings", "embeddings"))
+    show = n >= PROGRESS_MIN_ROWS if progress is None else bool(progress)
+    with stage_line(f"finding the {k} nearest neighbours of {n:,} rows ({method})", show=show):
+        if method == "exact":
+            names = ("embeddings", "embeddings")
+            return _search(x, x, k, metric, self_ids, chunk_size, owner, names)
+        from smallbert_viz.analysis._approximate import _approximate
+
+        return _approximate(x, x, k, metric, self_ids, owner, ("embeddings", "embeddings"))
 
 
 def query_neighbors(

@@ -57,6 +57,8 @@ UMAP_DEFAULTS: dict[str, Any] = {
 }
 #: Rows above which UMAP is fitted on a sample and the other rows are placed by neighbours.
 SAMPLE_ABOVE = 100_000
+#: ``progress=None`` prints a stage line for UMAP from this many points on.
+PROGRESS_MIN_ROWS = 5_000
 #: Rows UMAP is fitted on above :data:`SAMPLE_ABOVE`.
 SAMPLE_SIZE = 50_000
 #: Neighbours per point whose preservation in the layout is measured, and on how many points.
@@ -151,6 +153,7 @@ def project(
     neighbors: Neighbors | None = None,
     cache: CacheMode | None = None,
     cache_dir: str | Path | None = None,
+    progress: bool | None = None,
     **params: Any,
 ) -> Projection:
     """Project embeddings to 2 or 3 dimensions with UMAP or PCA; results are cached.
@@ -172,6 +175,9 @@ def project(
         Default: ``"disk"`` for UMAP, ``"memory"`` for PCA (fast to recompute).
     cache_dir : str or Path, optional
         Default ``$SMALLBERT_VIZ_CACHE_DIR/projections`` or ``~/.cache/smallbert_viz/projections``.
+    progress : bool, optional
+        Print a line when the projection starts and its time when it ends (cached results are
+        returned silently); None: UMAP from :data:`PROGRESS_MIN_ROWS` points on.
     **params
         UMAP only: ``n_neighbors`` (15), ``min_dist`` (0.1), ``metric`` ("cosine" or
         "euclidean"), ``n_epochs`` (None: 500 up to 5,000 points, 300 up to 10,000, else 200), ``init``
@@ -223,7 +229,11 @@ def project(
                 _cache.memory_put(key, result)
                 return result
 
-    coords, evr = _compute(x, method, resolved, neighbors)
+    from smallbert_viz.progress import stage_line
+
+    show = (n >= PROGRESS_MIN_ROWS and method == "umap") if progress is None else bool(progress)
+    with stage_line(f"projecting {n:,} points with {method.upper()}", show=show):
+        coords, evr = _compute(x, method, resolved, neighbors)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     coords.flags.writeable = False
     if evr is not None:
