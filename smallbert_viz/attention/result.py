@@ -75,6 +75,8 @@ class Attention:
             raise ValueError(
                 f"segment_ids must have shape ({n},) for {n} tokens. Got {segments.shape} instead."
             )
+        # One provenance type: a description given as a str becomes a Provenance.
+        object.__setattr__(self, "provenance", Provenance.coerce(self.provenance, "Attention"))
         object.__setattr__(self, "tokens", tokens)
         object.__setattr__(self, "probs", _readonly(probs))
         object.__setattr__(self, "segment_ids", _readonly(segments))
