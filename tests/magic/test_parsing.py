@@ -308,7 +308,7 @@ def test_choices(name, choices):
 
 
 def test_the_choices_are_the_documented_ones():
-    assert VIEWS == ("all", "similarity", "attention", "projection")
+    assert VIEWS == ("all", "similarity", "attention", "projection", "pair")
     assert PROJECTIONS == ("auto", "pca", "umap")
     assert POOLINGS == ("cls", "pooled", "mean")
 
