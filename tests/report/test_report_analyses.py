@@ -128,10 +128,12 @@ def test_layer_section_with_labels(standin_model):
     keep = [i for i, lab in enumerate(corpus.labels) if lab in ("space", "music", "cooking")][:18]
     texts = [corpus.texts[i] for i in keep]
     labels = [corpus.labels[i] for i in keep]
-    content = build_mod.build_content(texts, labels, model=standin_model, attention_for=[0])
+    content = build_mod.build_content(
+        texts, labels, model=standin_model, pooling="pooled", attention_for=[0]
+    )
     assert content.layers_skipped is None
     acc, cka = content.figures["layer-accuracy"], content.figures["layer-cka"]
-    # The stand-in's default pooling is "pooled": each layer's [CLS] vector is analysed.
+    # "pooled" has no per-layer form: each layer's [CLS] vector is analysed, and the page says so.
     ref = layer_analysis(texts, labels, model=standin_model, pooling="cls", k=5, folds=5)
     np.testing.assert_allclose(np.asarray(acc.data[0].y, float), ref.knn_accuracy, atol=1e-9)
     np.testing.assert_allclose(np.asarray(cka.data[0].z, float), ref.cka, atol=1e-6)
