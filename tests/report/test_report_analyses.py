@@ -139,4 +139,4 @@ def test_layer_section_with_labels(standin_model):
     np.testing.assert_allclose(np.asarray(cka.data[0].z, float), ref.cka, atol=1e-6)
     prov = dict(content.provenance.rows())
     assert "cls pooling per layer" in prov["layers"]
-    assert "'pooled'" in acc.layout.title.subtitle.text
+    assert "'pooled'" in html.unescape(acc.layout.title.subtitle.text)
