@@ -9,7 +9,7 @@ import shlex
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -19,7 +19,8 @@ XSS = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def ip():
     """IPython's test shell with ``%load_ext smallbert_viz`` done (one magic instance)."""
-    shell = start_ipython()
+    # start_ipython returns None when another test module started the global shell first.
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
     shell.run_line_magic("load_ext", "smallbert_viz")
     return shell
 

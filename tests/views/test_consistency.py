@@ -11,7 +11,7 @@ import shlex
 
 import numpy as np
 import pytest
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 TEXTS = [
@@ -39,7 +39,8 @@ def _z(fig_or_trace) -> np.ndarray:
 @pytest.fixture(scope="module")
 def through_magic(standin_dirs):
     encoder, pre = standin_dirs
-    shell = start_ipython()
+    # start_ipython returns None when another test module started the global shell first.
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
     shell.run_line_magic("load_ext", "smallbert_viz")
     shell.user_ns["texts"], shell.user_ns["labels"] = TEXTS, LABELS
     opts = f"--model {shlex.quote(str(encoder))} --preprocessor {shlex.quote(str(pre))}"
