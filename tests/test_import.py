@@ -125,14 +125,15 @@ def test_default_model_fails_fast_offline_and_the_fallback_works(minilm_model):
     # minilm_model converts all-MiniLM-L6-v2 into the session cache the subprocess inherits.
     code = """
 from smallbert_viz.errors import ModelNotFoundError
-from smallbert_viz.models.loader import load_model, load_model_with_fallback
+from smallbert_viz import load_model
 try:
     load_model()
 except ModelNotFoundError as exc:
     print("ERROR", exc)
-model, note = load_model_with_fallback()
+model = load_model(fallback=True)
 print("MODEL", model.info.name)
-print("NOTE", note)
+print("NOTE", model.note)
+print("SUBSTITUTE", model.info.substitute_for)
 """
     out = _run(code)  # a download that waited on a real network would hit _run's timeout
     assert out.returncode == 0, out.stderr
@@ -144,6 +145,7 @@ print("NOTE", note)
     assert "ConnectionRefusedError" in message or "Connection refused" in message
     assert lines["MODEL"] == minilm_model.info.name
     assert "unavailable" in lines["NOTE"] and "'all-MiniLM-L6-v2'" in lines["NOTE"]
+    assert lines["SUBSTITUTE"] == "L-8_H-128_A-2"
 
 
 def test_a_filled_cache_folder_is_loaded_without_the_network(

@@ -53,7 +53,8 @@ def plotly_outputs(cap) -> list[dict]:
 
 
 def title_of(fig: dict) -> str:
-    return fig["layout"]["title"]["text"]
+    """The figure's title as one line (long titles are wrapped with <br>)."""
+    return fig["layout"]["title"]["text"].replace("<br>", " ")
 
 
 def subtitle_of(fig: dict) -> str:
@@ -208,7 +209,8 @@ def test_default_view_shows_heatmap_attention_and_pca(ip, opts, standin_model):
         "Attention of #0: the cat sat, every layer \u00d7 head",
         "Sentence embeddings, PCA projection",
     ]
-    assert title_of(figs[3]).startswith("Why #") and "cls pooling" in title_of(figs[3])
+    pair_title = title_of(figs[3])
+    assert pair_title.startswith("Why #") and "cls pooling" in pair_title
     assert list(res.figures) == ["similarity", "attention", "projection", "pair"]
     describe = res.provenance.describe()
     for fig in (figs[0], figs[2]):

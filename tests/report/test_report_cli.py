@@ -143,7 +143,7 @@ def test_demo_builds_the_demo_report(tmp_path, capsys, minilm_model):
     assert f"<p class='note' id='model-note'>{html.escape(note)}</p>" in page
     if "unavailable" in note:  # the offline fallback
         assert "all-MiniLM-L6-v2" in note
-        assert "<th scope='row'>model</th><td>all-MiniLM-L6-v2</td>" in page
+        assert "<th scope='row'>model</th><td>all-MiniLM-L6-v2 (in place of L-8_H-128_A-2)</td>" in page
     corpus = sample_corpus()
     data = _data(path)
     assert data["texts"] == corpus.texts

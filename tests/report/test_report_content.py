@@ -55,7 +55,7 @@ def test_pair_explanation_says_how_it_adds_up(standin_model, pooling):
         texts, None, model=standin_model, pooling=pooling, pair=(0, 1), attention_for=[0]
     )
     fig = content.figures["contributions"]
-    title = html.unescape(fig.layout.title.text)
+    title = html.unescape(fig.layout.title.text).replace("<br>", " ")  # long titles wrap
     subtitle = html.unescape(fig.layout.title.subtitle.text)
     assert title.startswith("Why #0 (rows) and #1 (columns) match") and f"{pooling} pooling" in title
     assert f"pooling: {pooling}" in subtitle  # the embeddings' own provenance stays

@@ -148,7 +148,7 @@ def test_similarity_cell_click_opens_contributions(lab, artifacts_dir):
         timeout=60_000,
     )
     text = page.locator(".smallbert-viz-similarity").first.text_content()
-    assert "Token contributions" in text and "cosine:" in text
+    assert "Why #" in text and "cosine:" in text
     page.screenshot(path=str(artifacts_dir / "jupyterlab_similarity.png"))
     assert not errors, errors
 

@@ -165,7 +165,7 @@ def test_similarity_renders_and_a_cell_click_sets_the_pair(nb7, artifacts_dir):
         "() => document.querySelectorAll('.smallbert-viz-similarity .js-plotly-plot').length == 2",
         timeout=60_000,
     )
-    assert "Token contributions" in widget.text_content()
+    assert "Why #" in widget.text_content()
     page.screenshot(path=str(artifacts_dir / "notebook7_similarity.png"))
     assert not errors, errors
 
