@@ -169,6 +169,17 @@ class ExplorerBase(widgets.VBox):
 
     # -- errors ------------------------------------------------------------------------------
 
+    @classmethod
+    def from_corpus(cls, corpus: ViewCorpus, **options: Any) -> Any:
+        """An explorer of an already resolved corpus (the linked :class:`Explorer` uses it).
+
+        ``options`` are the explorer's own keywords (everything after the corpus arguments);
+        subclasses that support this define ``_setup(corpus, **options)``.
+        """
+        self = cls.__new__(cls)
+        self._setup(corpus, **options)
+        return self
+
     def _adopt(self, corpus: ViewCorpus) -> None:
         """Keep the resolved corpus (see ``views.inputs.resolve_corpus``) on the widget."""
         self.corpus = corpus

@@ -149,13 +149,6 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
             background=background,
         )
 
-    @classmethod
-    def from_corpus(cls, corpus: ViewCorpus, **options: Any) -> ProjectionExplorer:
-        """An explorer of an already resolved corpus (the linked :class:`Explorer` uses it)."""
-        self = cls.__new__(cls)
-        self._setup(corpus, **options)
-        return self
-
     def _setup(
         self,
         corpus: ViewCorpus,
