@@ -146,11 +146,14 @@ def test_table_row_and_heatmap_cell_select(page, built_report):
     y = box["y"] + (r + 0.5) / n * box["height"]
     page.mouse.move(x, y, steps=3)
     page.wait_for_selector("#plot-similarity .hoverlayer .hovertext", timeout=5000)
-    page.mouse.click(x, y)
-    page.wait_for_selector("#selected-pair:not([hidden])")
     rows = page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")[
         "heatmapRows"
     ]
+    page.mouse.click(x, y)
+    # The neighbour click above already showed a pair: wait for this cell's own selection.
+    page.wait_for_function(
+        f"document.getElementById('selected').dataset.selected === '{rows[r]}'", timeout=10_000
+    )
     assert _selected(page) == rows[r]
     assert f"#{rows[r]} \u00d7 #{rows[c]}" in page.locator("#selected-pair").text_content()
     assert page.problems == []
