@@ -82,7 +82,8 @@ class Projection:
     ----------
     coords : ndarray of shape (N, n_components), float32
         Read-only (the same array may be shared through the cache).
-    method : {"umap", "pca"}
+    method : {"umap", "pca", "given"}
+        "given": coordinates computed elsewhere (``coords=`` of the views).
     params : dict
         Every parameter that determined ``coords``, defaults resolved, including ``seed``
         (None for UMAP's parallel, non-reproducible mode) and the library version.
@@ -119,6 +120,9 @@ class Projection:
 
     def describe(self) -> str:
         """One line for figure subtitles and report headers."""
+        if self.method == "given":
+            source = self.params.get("source", "computed elsewhere")
+            return f"Coordinates given for {len(self.coords):,} points ({source})"
         hidden = ("library", "n_samples", "sample_size", "knn_digest")
         shown = {k: v for k, v in self.params.items() if k not in hidden}
         text = ", ".join(f"{k}={v}" for k, v in shown.items())
@@ -161,7 +165,8 @@ def project(
     Parameters
     ----------
     embeddings : array-like of shape (N, n_features)
-    method : {"umap", "pca"}
+    method : {"umap", "pca", "given"}
+        "given": coordinates computed elsewhere (``coords=`` of the views).
     n_components : int
         2 or 3 for UMAP; 1 to min(N, n_features) for PCA.
     neighbors : Neighbors, optional
