@@ -3,7 +3,7 @@
 A view given ``coords`` shows that layout as it is and computes no projection. It accepts what
 people have at hand: a :class:`~smallbert_viz.analysis.Projection`, an (N, 2) or (N, 3) array,
 or a pandas DataFrame with ``x``, ``y`` (optionally ``z``) columns, and a ``text`` (optionally
-``label``) column, such as :func:`smallbert_viz.spark.project`'s output read back with
+``label``, ``embedding``) column, such as :func:`smallbert_viz.spark.project`'s output read back with
 ``pd.read_parquet``.
 """
 
@@ -28,11 +28,16 @@ GIVEN_LAYOUT_NOTE = (
 
 @dataclass(frozen=True)
 class GivenLayout:
-    """Texts, labels and a :class:`Projection` read from ``coords=`` (and texts/labels)."""
+    """Texts, labels and a :class:`Projection` read from ``coords=`` (and texts/labels).
+
+    ``embeddings`` is the DataFrame's ``embedding`` column (one vector per row, as
+    ``spark.embed`` writes it) when it has one, else None.
+    """
 
     texts: list[str]
     labels: list[str] | None
     projection: Projection
+    embeddings: np.ndarray | None = None
 
 
 def _array_coords(values: Any, owner: str) -> np.ndarray:
@@ -78,7 +83,16 @@ def _from_frame(frame: Any, texts: Any, labels: Any, owner: str):
         texts = frame["text"].tolist()
     if labels is None and "label" in cols:
         labels = [str(v) for v in frame["label"].tolist()]
-    return arr, texts, labels
+    embeddings = None
+    if "embedding" in cols:
+        try:
+            embeddings = np.stack([np.asarray(v, dtype=np.float32) for v in frame["embedding"]])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"The 'embedding' column of the coords DataFrame given to {owner} must hold one "
+                "vector of the same length per row (nulls are not allowed: drop those rows)."
+            ) from None
+    return arr, texts, labels, embeddings
 
 
 def resolve_coords(coords: Any, texts: Any = None, labels: Any = None, *, owner: str) -> GivenLayout:
@@ -89,11 +103,12 @@ def resolve_coords(coords: Any, texts: Any = None, labels: Any = None, *, owner:
     """
     from smallbert_viz.analysis import Projection
 
+    embeddings = None
     if isinstance(coords, Projection):
         projection = coords
         arr = _array_coords(coords.coords, owner)
     elif hasattr(coords, "columns") and hasattr(coords, "to_numpy"):
-        arr, texts, labels = _from_frame(coords, texts, labels, owner)
+        arr, texts, labels, embeddings = _from_frame(coords, texts, labels, owner)
         projection = None
     else:
         arr = _array_coords(coords, owner)
@@ -115,4 +130,4 @@ def resolve_coords(coords: Any, texts: Any = None, labels: Any = None, *, owner:
             method="given",
             params={"n_samples": len(arr), "source": "coords= (computed elsewhere)"},
         )
-    return GivenLayout(texts=texts, labels=labels, projection=projection)
+    return GivenLayout(texts=texts, labels=labels, projection=projection, embeddings=embeddings)

@@ -51,3 +51,16 @@ def test_bad_coords_name_the_fix(coords, texts, message):
         resolve_coords(coords, texts, owner="report")
     assert message in str(err.value)
     assert "report" in str(err.value)
+
+
+def test_embedding_column_is_read_like_spark_writes_it():
+    vectors = np.arange(12, dtype=np.float32).reshape(3, 4)
+    frame = pd.DataFrame(
+        {"text": TEXTS, "x": XY[:, 0], "y": XY[:, 1], "embedding": [list(v) for v in vectors]}
+    )
+    layout = resolve_coords(frame, owner="t")
+    np.testing.assert_array_equal(layout.embeddings, vectors)
+    assert resolve_coords(XY, TEXTS, owner="t").embeddings is None
+    frame.loc[1, "embedding"] = None
+    with pytest.raises(ValueError, match="nulls are not allowed"):
+        resolve_coords(frame, owner="t")
