@@ -11,6 +11,8 @@ from smallbert_viz.figures._common import apply_layout, escape_text, safe_wrappe
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 KINDS = ("lexical", "semantic")
 #: Sentences in the table are cut to this many characters.
 TEXT_MAX_CHARS = 300
@@ -21,7 +23,7 @@ def duplicates_table(
     texts: Sequence[str],
     *,
     max_rows: int = 500,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     method_description: str | None = None,
 ) -> go.Figure:
@@ -37,7 +39,7 @@ def duplicates_table(
         characters.
     max_rows : int
         Pairs shown, the first ones of ``rows``; the subtitle says how many there are.
-    provenance : str, optional
+    provenance : Provenance or str, optional
         One line (``Provenance.describe()``) shown as the subtitle.
     title : str, optional
         Default ``"Near-duplicate sentences"``.

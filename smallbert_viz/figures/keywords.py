@@ -21,6 +21,8 @@ from smallbert_viz.figures.trust import layout_coords
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 
 def keyword_annotations(
     table: Sequence[dict[str, Any]], *, max_words: int = 3
@@ -76,7 +78,7 @@ def keyword_scatter(
     labels: Sequence[str],
     keywords: dict[Hashable, Sequence[str]],
     max_words: int = 3,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     method_description: str | None = None,
 ) -> go.Figure:

@@ -19,6 +19,8 @@ from smallbert_viz.figures.projection import projection_scatter
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from smallbert_viz.provenance import Provenance
+
 #: Red for neighbourhoods the layout tore apart, blue for intact ones.
 TRUST_COLORSCALE = "RdYlBu"
 
@@ -41,7 +43,7 @@ def trust_scatter(
     trust: np.ndarray,
     *,
     k: int | None = None,
-    provenance: str | None = None,
+    provenance: Provenance | str | None = None,
     title: str | None = None,
     method_description: str | None = None,
 ) -> go.Figure:
@@ -56,7 +58,7 @@ def trust_scatter(
         Values in [0, 1], as ``projection_trust`` returns them.
     k : int, optional
         The neighbour count the values were computed with, shown in the subtitle.
-    provenance : str, optional
+    provenance : Provenance or str, optional
         One line (``Provenance.describe()``) shown as the subtitle.
     title : str, optional
         Default ``"How far to trust the layout"``.
