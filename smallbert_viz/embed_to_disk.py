@@ -46,6 +46,7 @@ DEFAULT_CHUNK_SIZE = CHUNK_SIZE
 #: Bytes reserved for the ``.npy`` header (version 1.0): room for any 2-D float32 shape.
 NPY_HEADER_BYTES = 128
 JOURNAL_VERSION = 1
+RESTART_HINT = "pass restart=True (on the command line: add --restart)"
 _OWNER = "embed_to_disk"
 
 
@@ -183,7 +184,7 @@ class _NpyWriter:
         self.partial, self.hidden = partial, hidden
         self._fh: Any = None
 
-    def open(self, rows_done: int) -> None:
+    def open(self, chunks_done: int, rows_done: int) -> None:
         if rows_done == 0 or not self.partial.is_file():
             self._fh = open(self.partial, "wb")  # noqa: SIM115 (closed in finish/close)
             self._fh.write(b"\0" * NPY_HEADER_BYTES)  # not a valid .npy until finish()
@@ -231,7 +232,7 @@ class _ParquetWriter:
     def _part(self, index: int) -> Path:
         return self.partial / f"part-{index:07d}.parquet"
 
-    def open(self, chunks_done: int) -> None:
+    def open(self, chunks_done: int, rows_done: int) -> None:
         if chunks_done == 0 and self.partial.exists():
             shutil.rmtree(self.partial)
         self.partial.mkdir(parents=True, exist_ok=True)
@@ -306,11 +307,11 @@ def _settings(spec: EmbeddingSpec, fmt: str, chunk_size: int, batch_size: int, t
     }
 
 
-def _mismatch(journal_path: Path, what: str, restart_hint: str) -> ResumeMismatchError:
+def _mismatch(journal_path: Path, what: str) -> ResumeMismatchError:
     return ResumeMismatchError(
         f"{journal_path} is the journal of an interrupted run with {what}, so it cannot be "
         f"resumed by this one. Run it again with the same input and settings to finish it, or "
-        f"{restart_hint} to discard it and start over."
+        f"{RESTART_HINT} to discard it and start over."
     )
 
 
@@ -338,7 +339,6 @@ def embed_to_disk(
     include_text: bool = True,
     restart: bool = False,
     progress: bool | None = None,
-    _restart_hint: str = "pass restart=True",
 ) -> EmbedToDiskResult:
     """Embed ``texts`` into ``output`` a chunk at a time; resume an interrupted run.
 
@@ -402,7 +402,7 @@ def embed_to_disk(
     source = _source(texts, column)
     settings = _settings(spec, format, chunk_size, batch_size, include_text)
 
-    journal = None if restart else _read_journal(journal_path, _restart_hint)
+    journal = None if restart else _read_journal(journal_path)
     if restart:
         _discard(partial, journal_path)
     if journal is not None:
@@ -410,7 +410,7 @@ def embed_to_disk(
         if differ:
             was = ", ".join(f"{k}={journal['settings'].get(k)!r}" for k in differ)
             now = ", ".join(f"{k}={settings[k]!r}" for k in differ)
-            raise _mismatch(journal_path, f"other settings ({was}; now {now})", _restart_hint)
+            raise _mismatch(journal_path, f"other settings ({was}; now {now})")
         if not partial.exists() and not (journal["complete"] and out.exists()):
             journal = None  # its partial output was deleted: nothing to resume
 
@@ -423,23 +423,21 @@ def embed_to_disk(
             journal_path,
             f"another input ({was['description']}, {was['n_texts']} texts; now "
             f"{source.description}, {total} texts)",
-            _restart_hint,
         )
     state = _State(out, source, settings, total, fingerprint, journal)
     run = _Run(spec, state, partial, journal_path, chunk_size, batch_size, format, include_text)
-    run.restart_hint = _restart_hint
     return run.execute(progress)
 
 
-def _read_journal(path: Path, restart_hint: str) -> dict[str, Any] | None:
+def _read_journal(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
         journal = json.loads(path.read_text(encoding="utf8"))
     except (OSError, ValueError) as exc:
-        raise _mismatch(path, f"an unreadable journal ({exc})", restart_hint) from exc
+        raise _mismatch(path, f"an unreadable journal ({exc})") from exc
     if not isinstance(journal, dict) or journal.get("version") != JOURNAL_VERSION:
-        raise _mismatch(path, "another journal version", restart_hint)
+        raise _mismatch(path, "another journal version")
     return journal
 
 
@@ -488,7 +486,6 @@ class _Run:
         self, spec, state, partial, journal_path, chunk_size, batch_size, fmt, include_text
     ) -> None:
         self.spec, self.state = spec, state
-        self.restart_hint = "pass restart=True"
         self.partial, self.journal_path = partial, journal_path
         self.chunk_size, self.batch_size, self.format = chunk_size, batch_size, fmt
         hidden = spec.model.hidden_size
@@ -573,7 +570,7 @@ class _Run:
                 file=stream(),
             )
         try:
-            self.writer.open(st.chunks_done)
+            self.writer.open(st.chunks_done, st.rows_done)
             self.save()
             check, done, expected = "", st.chunks_done, st.chain
             for index, chunk in enumerate(_chunks(st.source.open(), self.chunk_size)):
@@ -585,7 +582,6 @@ class _Run:
                             self.journal_path,
                             f"other texts in its first {st.rows_done:,} (its input was "
                             f"{st.source.description})",
-                            self.restart_hint,
                         )
                     continue
                 chunk = check_texts(chunk, start=seen)
@@ -605,7 +601,6 @@ class _Run:
                 raise _mismatch(
                     self.journal_path,
                     f"more texts than this input has ({st.rows_done:,} done)",
-                    self.restart_hint,
                 )
         finally:
             if bar is not None:
