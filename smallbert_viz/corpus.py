@@ -71,9 +71,8 @@ def read_corpus(
 def iter_corpus_texts(path: str | os.PathLike, *, column: str | None = None) -> Iterator[str]:
     """The texts of ``path`` one at a time, as :func:`read_corpus` reads them, never all at once.
 
-    For files too large to hold: a ``.txt`` file is read line by line (only ``\\n`` and
-    ``\\r\\n`` end a line, blank lines skipped), a ``.csv``/``.tsv`` row by row (column
-    ``column``, default ``text``, else the first). The checks (missing file, column, UTF-8) are
+    For files too large to hold: a ``.txt`` file is read line by line (blank lines skipped),
+    a ``.csv``/``.tsv`` row by row (column ``column``, default ``text``, else the first). The checks (missing file, column, UTF-8) are
     made on the first ``next()``.
     """
     path = Path(path)
@@ -119,7 +118,8 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError, offset: int = 0) -> ValueErro
 
 
 def _iter_lines(path: Path) -> Iterator[str]:
-    # Binary lines split on b"\n" only, as read_corpus does (not on \r, \x0c or \u2028).
+    # Lines end at \n, \r\n or \r, as in read_corpus (read_text's universal newlines), not at
+    # \x0c or \u2028 (str.splitlines would); binary reading keeps byte offsets for errors.
     offset = 0
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh):
@@ -129,10 +129,9 @@ def _iter_lines(path: Path) -> Iterator[str]:
             except UnicodeDecodeError as exc:
                 raise _not_utf8(path, exc, offset + len(raw) - len(line)) from exc
             offset += len(raw)
-            if text.endswith("\n"):
-                text = text[:-2] if text.endswith("\r\n") else text[:-1]
-            if text.strip():
-                yield text
+            for part in (text[:-1] if text.endswith("\n") else text).split("\r"):
+                if part.strip():
+                    yield part
 
 
 def sample_corpus() -> Corpus:

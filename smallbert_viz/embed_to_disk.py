@@ -91,7 +91,6 @@ class _Source:
     description: str
     opener: Any  # () -> Iterator[str]; None for a one-shot iterable
     one_shot: Iterator[Any] | None
-    total: int | None  # None for a one-shot iterable without a length
 
     def open(self) -> Iterator[Any]:
         return self.opener() if self.opener is not None else self.one_shot
@@ -108,7 +107,7 @@ def _source(texts: str | os.PathLike | Iterable[str], column: str | None) -> _So
                 "themselves as a list."
             )
         described = f"{path} (column {column!r})" if column else str(path)
-        return _Source(described, lambda: iter_corpus_texts(path, column=column), None, None)
+        return _Source(described, lambda: iter_corpus_texts(path, column=column), None)
     if column is not None:
         raise ValueError(
             "The 'column' parameter of embed_to_disk only applies to a CSV/TSV path. Pass the "
@@ -122,8 +121,8 @@ def _source(texts: str | os.PathLike | Iterable[str], column: str | None) -> _So
             f"iterable of str. Got {type(texts).__name__} instead."
         )
     if isinstance(texts, Sequence) or hasattr(texts, "__len__") and not isinstance(texts, Iterator):
-        return _Source(f"{len(texts):,} texts given in memory", lambda: iter(texts), None, None)
-    return _Source("texts from an iterator", None, iter(texts), None)
+        return _Source(f"{len(texts):,} texts given in memory", lambda: iter(texts), None)
+    return _Source("texts from an iterator", None, iter(texts))
 
 
 def _chunk_digest(previous: str, texts: list[str]) -> str:

@@ -130,23 +130,31 @@ def test_ctrl_c_leaves_a_resumable_state_parquet(standin_dirs, reference, tmp_pa
 
 
 class _Interrupt:
-    """An iterable of texts that raises KeyboardInterrupt (as Ctrl-C would) at text ``at``."""
+    """Texts whose last pass raises KeyboardInterrupt (as Ctrl-C would) at text ``at``.
 
-    def __init__(self, texts, at):
-        self.texts, self.at = texts, at
+    A sized collection is read twice (fingerprint, then embedding): only the second pass stops.
+    """
+
+    def __init__(self, texts, at, passes):
+        self.texts, self.at, self.passes = texts, at, passes
+
+    def __len__(self):
+        return len(self.texts)
 
     def __iter__(self):
+        self.passes -= 1
         for i, text in enumerate(self.texts):
-            if i == self.at:
+            if i == self.at and not self.passes:
                 raise KeyboardInterrupt
             yield text
 
 
-def _interrupted(model, out, texts=TEXTS, **kwargs):
+def _interrupted(model, out, sized=False):
+    texts = _Interrupt(TEXTS, 3 * CHUNK + 5, 2 if sized else 1)
     with pytest.raises(KeyboardInterrupt):
         embed_to_disk(
-            iter(_Interrupt(texts, 3 * CHUNK + 5)), out, model=model, chunk_size=CHUNK,
-            batch_size=BATCH, progress=False, **kwargs,
+            texts if sized else iter(texts), out, model=model, chunk_size=CHUNK,
+            batch_size=BATCH, progress=False,
         )  # fmt: skip
     assert json.loads(partial_paths(out)[1].read_text())["chunks_done"] == 3
     assert not Path(out).exists()
@@ -164,7 +172,7 @@ def test_mismatched_journal_is_refused(standin_model, reference, tmp_path):
     with pytest.raises(ResumeMismatchError, match="other texts in its first 48.*--restart"):
         embed_to_disk(iter(changed), out, **run)
     with pytest.raises(ResumeMismatchError, match="more texts than this input has"):
-        embed_to_disk(iter(TEXTS[:40]), out, **run)
+        embed_to_disk(iter(TEXTS[:30]), out, **run)
     assert not out.exists()  # refusals touch nothing
     # The same iterable again resumes; the result equals an uninterrupted run bit for bit.
     result = embed_to_disk(iter(TEXTS), out, **run)
@@ -175,7 +183,7 @@ def test_other_input_file_and_restart(standin_model, reference, tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("\n".join(TEXTS), encoding="utf8")
     out = tmp_path / "v.npy"
-    _interrupted(standin_model, out)
+    _interrupted(standin_model, out, sized=True)  # fingerprinted like the file's texts
     run = dict(model=standin_model, chunk_size=CHUNK, batch_size=BATCH, progress=False)
     src.write_text("\n".join(TEXTS[:-1]), encoding="utf8")
     with pytest.raises(ResumeMismatchError, match=r"another input.*479 texts.*restart=True"):
@@ -203,7 +211,7 @@ def test_normalized_and_truncated(standin_model, tmp_path):
 
 def test_parquet_without_text(standin_model, reference, tmp_path):
     result = embed_to_disk(
-        TEXTS[:40], tmp_path / "v.parquet", model=standin_model, chunk_size=CHUNK,
+        TEXTS[:48], tmp_path / "v.parquet", model=standin_model, chunk_size=CHUNK,
         batch_size=BATCH, include_text=False, progress=False,
     )  # fmt: skip
     import pyarrow.parquet as pq
@@ -213,7 +221,7 @@ def test_parquet_without_text(standin_model, reference, tmp_path):
         "fixed_size_list<element: float>[128]"
     )
     frame = pd.read_parquet(result.path)
-    assert np.array_equal(np.stack(frame["embedding"].to_numpy()), reference[:40])
+    assert np.array_equal(np.stack(frame["embedding"].to_numpy()), reference[:48])
 
 
 def test_bad_parameters_and_empty_input(standin_model, tmp_path):
