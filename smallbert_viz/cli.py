@@ -179,6 +179,9 @@ def _embed(args: argparse.Namespace) -> int:
             progress=args.progress,
         )
         return 0
+    from .corpus import iter_corpus_texts
+
+    next(iter_corpus_texts(args.file, column=args.column), None)  # its errors before loading
     model = load_model(args.model, preprocessor=args.preprocessor)
     try:
         result = embed_to_disk(
