@@ -1,6 +1,7 @@
 """The ``smallbert-viz`` command line: a thin shell over the Python API.
 
-smallbert-viz embed FILE -o OUT.npy [--model NAME] [--pooling cls|pooled|mean] [--column C]
+smallbert-viz embed FILE -o OUT.npy|OUT.parquet [--model NAME] [--pooling cls|pooled|mean]
+    [--column C] [--chunk-size N] [--restart]   (again after an interruption: resumes)
 smallbert-viz report FILE [-o report.html] [--model NAME] [--column C] [--labels COLUMN]
     [--pooling cls|pooled|mean] [--attention-for I [I ...]] [--seed N] [--title T]
 smallbert-viz demo [-o DIR]
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from .embed_to_disk import DEFAULT_CHUNK_SIZE
 from .embedding import POOLINGS
 from .views.policy import DEFAULT_SEED
 
@@ -81,15 +83,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    emb = sub.add_parser("embed", help="embed a text/CSV/TSV file into a .npy array")
+    emb = sub.add_parser(
+        "embed",
+        help="embed a text/CSV/TSV file into a .npy array or a Parquet file, a chunk at a time; "
+        "run it again after an interruption to resume",
+    )
     emb.add_argument("file", help=".txt (one text per line) or .csv/.tsv with a text column")
-    emb.add_argument("-o", "--output", required=True, help="output .npy file")
+    emb.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output .npy or .parquet file (written as OUT.partial with OUT.journal.json until "
+        "done)",
+    )
     _model_arg(emb)
     emb.add_argument("--pooling", choices=POOLINGS, default=None, help="default: the model's own")
     emb.add_argument("--column", default=None, help="text column of a CSV/TSV (default 'text')")
     emb.add_argument("--normalize", action="store_true", help="unit-length vectors")
     emb.add_argument("--max-length", type=int, default=128)
     emb.add_argument("--batch-size", type=int, default=None)
+    emb.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="texts embedded and saved together: the unit of resumption (default "
+        f"{DEFAULT_CHUNK_SIZE})",
+    )
+    emb.add_argument(
+        "--no-text",
+        action="store_true",
+        help="Parquet output: leave out the text column (only the embedding column)",
+    )
+    emb.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard an interrupted run's OUT.partial and journal instead of resuming it",
+    )
     _switches(emb)
     emb.add_argument(
         "--spark",
@@ -130,8 +159,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _embed(args: argparse.Namespace) -> int:
-    from .corpus import read_corpus
-    from .embedding_spec import EmbeddingSpec
+    from .embed_to_disk import embed_to_disk
     from .models.loader import load_model
 
     if args.spark:
@@ -151,39 +179,42 @@ def _embed(args: argparse.Namespace) -> int:
             progress=args.progress,
         )
         return 0
-    corpus = read_corpus(args.file, column=args.column)
-    spec = EmbeddingSpec.of(
-        load_model(args.model, preprocessor=args.preprocessor),
-        args.pooling,
-        normalize=args.normalize,
-        max_length=args.max_length,
-        owner="smallbert-viz embed",
-    )
-    vectors = spec.model.embed(
-        corpus.texts,
-        pooling=spec.pooling,
-        normalize=spec.normalize,
-        batch_size=args.batch_size,
-        max_length=spec.max_length,
-        progress=args.progress,
-    )
-    out = Path(args.output)
-    if out.suffix != ".npy":  # np.save would add it anyway: name the file it really writes
-        out = out.with_name(out.name + ".npy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    import numpy as np
+    from .corpus import iter_corpus_texts
 
-    np.save(out, vectors)
-    prov = spec.provenance()
-    meta = out.with_suffix(".json")
-    meta.write_text(
-        json.dumps(
-            {"source": corpus.source, "shape": list(vectors.shape), **prov.to_dict()}, indent=2
-        ),
-        encoding="utf8",
+    next(iter_corpus_texts(args.file, column=args.column), None)  # its errors before loading
+    model = load_model(args.model, preprocessor=args.preprocessor)
+    try:
+        result = embed_to_disk(
+            args.file,
+            args.output,
+            model=model,
+            pooling=args.pooling,
+            normalize=args.normalize,
+            max_length=args.max_length,
+            batch_size=args.batch_size,
+            chunk_size=DEFAULT_CHUNK_SIZE if args.chunk_size is None else args.chunk_size,
+            column=args.column,
+            include_text=not args.no_text,
+            restart=args.restart,
+            progress=args.progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            "smallbert-viz embed: interrupted; run the same command again to resume from the "
+            "last finished chunk, or add --restart to start over.",
+            file=sys.stderr,
+        )
+        return 130
+    resumed = (
+        f", {result.resumed_texts:,} of them from the interrupted run"
+        if result.resumed_texts
+        else ""
     )
-    print(f"{vectors.shape[0]} x {vectors.shape[1]} vectors -> {out} (provenance: {meta})")
-    print(prov.describe())
+    print(
+        f"{result.n_texts} x {result.hidden_size} vectors{resumed} -> {result.path} "
+        f"(provenance: {result.metadata_path})"
+    )
+    print(result.provenance.describe())
     return 0
 
 
