@@ -133,12 +133,9 @@ class PrecisionMode:
         if self.name == "float32":
             return "float32"
         if self.onednn is False:
-            return (
-                "float32 (bfloat16 math asked for, but TensorFlow's oneDNN operations are off "
-                "on this CPU, so the mode had no effect)"
-            )
+            return "float32 (bfloat16 asked for: no effect, oneDNN is off on this CPU)"
         if not self.cpu_units:
-            return "bfloat16 math mode (oneDNN) on a CPU without bf16 units"
+            return "bfloat16 math (oneDNN), CPU without bf16 units"
         return "bfloat16 math (oneDNN)"
 
 
@@ -154,7 +151,7 @@ def _current_locked() -> tuple[str | None, str | None]:
     if _env_asks_bf16():
         return "bfloat16", f"{FPMATH_ENV_VAR}=BF16 in the environment"
     if tensorflow_has_run():
-        return "float32", "TensorFlow operations that ran before (in float32 math)"
+        return "float32", "TensorFlow operations run earlier in this process, in float32 math"
     return None, None
 
 
