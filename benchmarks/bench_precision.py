@@ -16,6 +16,10 @@ operations are on (on Linux they are on by default only on CPUs with AVX512-VNNI
 AMX). On a CPU without bf16 units the speed-up is expected to be 1.0 within noise.
 
     python benchmarks/bench_precision.py [--n 2000] [--repeats 2] [--models standin minilm]
+        [--force-onednn]
+
+``--force-onednn`` sets ``TF_ENABLE_ONEDNN_OPTS=1`` in every child (float32 and bfloat16 alike),
+to see what the mode does where TensorFlow would leave oneDNN off.
 """
 
 from __future__ import annotations
@@ -82,12 +86,16 @@ def build_standin_in_child(folder: Path) -> tuple[str, str]:
     return encoder, pre
 
 
-def run_child(model: tuple[str, str], precision: str, n: int, out: Path) -> dict:
+def run_child(
+    model: tuple[str, str], precision: str, n: int, out: Path, force_onednn: bool = False
+) -> dict:
     encoder, pre = model
     cmd = [sys.executable, __file__, "--child", precision, "--encoder", encoder, "--n", str(n)]
     cmd += ["--out", str(out)] + (["--preprocessor", pre] if pre else [])
     env = {**os.environ, "SMALLBERT_VIZ_EMBED_CACHE": "0"}
     env.pop("TF_SET_ONEDNN_FPMATH_MODE", None)  # float32 runs must be float32
+    if force_onednn:
+        env["TF_ENABLE_ONEDNN_OPTS"] = "1"
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -104,6 +112,9 @@ def main() -> None:
     parser.add_argument(
         "--models", nargs="+", default=["standin", "minilm"], choices=["standin", "minilm"]
     )
+    parser.add_argument(
+        "--force-onednn", action="store_true", help="TF_ENABLE_ONEDNN_OPTS=1 in every child"
+    )
     parser.add_argument("--child", choices=["float32", "bfloat16"])
     parser.add_argument("--encoder")
     parser.add_argument("--preprocessor")
@@ -117,6 +128,8 @@ def main() -> None:
     units = cpu_bf16_units()
     print(f"CPU bf16 units: {', '.join(units) if units else 'none'} (looked for {BF16_CPU_FLAGS})")
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 shared cores: timings are noisy)")
+    if args.force_onednn:
+        print("TF_ENABLE_ONEDNN_OPTS=1 in every child (float32 and bfloat16)")
     with tempfile.TemporaryDirectory() as tmp:
         models = {}
         if "standin" in args.models:
@@ -130,7 +143,7 @@ def main() -> None:
             for r in range(args.repeats):
                 for precision in ("float32", "bfloat16"):
                     out = Path(tmp) / f"{precision}-{r}.npy"
-                    got = run_child(model, precision, args.n, out)
+                    got = run_child(model, precision, args.n, out, args.force_onednn)
                     rates[precision].append(got["n"] / got["seconds"])
                     vectors.setdefault(precision, np.load(out))
                     info[precision] = got
