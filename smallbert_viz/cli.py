@@ -1,8 +1,10 @@
 """The ``smallbert-viz`` command line: a thin shell over the Python API.
 
-smallbert-viz embed FILE -o OUT.npy|OUT.parquet [--model NAME] [--pooling cls|pooled|mean]
-    [--column C] [--chunk-size N] [--restart]   (again after an interruption: resumes)
-smallbert-viz report FILE [-o report.html] [--model NAME] [--column C] [--labels COLUMN]
+smallbert-viz embed FILE -o OUT.npy|OUT.parquet [--model NAME] [--precision float32|bfloat16]
+    [--pooling cls|pooled|mean] [--column C] [--chunk-size N] [--restart]
+    (again after an interruption: resumes)
+smallbert-viz report FILE [-o report.html] [--model NAME] [--precision float32|bfloat16]
+    [--column C] [--labels COLUMN]
     [--pooling cls|pooled|mean] [--attention-for I [I ...]] [--seed N] [--title T]
 smallbert-viz demo [-o DIR]
 Every command takes --verbose (TensorFlow's own log lines), --no-cache (embed again) and
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from .embed_to_disk import DEFAULT_CHUNK_SIZE
 from .embedding import POOLINGS
+from .models.precision import PRECISIONS
 from .views.policy import DEFAULT_SEED
 
 
@@ -32,6 +35,14 @@ def _model_arg(parser: argparse.ArgumentParser) -> None:
         "Kaggle handle, or a local SavedModel directory",
     )
     parser.add_argument("--preprocessor", default=None, help="preprocessor handle or directory")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="float32 (default, exact) or bfloat16: TensorFlow's oneDNN bf16 math, faster on "
+        "CPUs with bf16 units (AVX512-BF16, AMX), vectors close to float32; a warning says when "
+        "this CPU has none",
+    )
 
 
 def _switches(parser: argparse.ArgumentParser) -> None:
@@ -182,7 +193,7 @@ def _embed(args: argparse.Namespace) -> int:
     from .corpus import iter_corpus_texts
 
     next(iter_corpus_texts(args.file, column=args.column), None)  # its errors before loading
-    model = load_model(args.model, preprocessor=args.preprocessor)
+    model = load_model(args.model, preprocessor=args.preprocessor, precision=args.precision)
     try:
         result = embed_to_disk(
             args.file,
@@ -218,11 +229,11 @@ def _embed(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_for_views(name: str | None, preprocessor: str | None):
+def load_for_views(name: str | None, preprocessor: str | None, precision: str = "float32"):
     """The named model, or the TF Hub small BERT with the offline fallback; says which."""
     from .models.loader import load_model
 
-    model = load_model(name, preprocessor=preprocessor, fallback=True)
+    model = load_model(name, preprocessor=preprocessor, fallback=True, precision=precision)
     print(model.note or f"Using {model.info.name} ({model.info.encoder_handle}).")
     return model
 
@@ -237,7 +248,7 @@ def _report(args: argparse.Namespace) -> int:
             f"{args.file!r} holds {len(corpus)} sentence(s); a report needs at least 2 (one per "
             "line in a .txt file, one per row in a CSV/TSV)."
         )
-    model = load_for_views(args.model, args.preprocessor)
+    model = load_for_views(args.model, args.preprocessor, args.precision)
     path = report(
         corpus.texts,
         corpus.labels,
@@ -292,7 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``smallbert-viz`` command."""
     from .errors import SmallBertVizError
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "spark", None) and getattr(args, "precision", "float32") != "float32":
+        parser.error(
+            f"--precision {args.precision} does not reach the Spark workers (each loads its own "
+            "model in float32). Drop --precision, or embed without --spark."
+        )
     try:
         with _switches_applied(args):
             if args.command == "embed":

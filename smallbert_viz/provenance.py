@@ -20,6 +20,9 @@ class ModelInfo:
 
     ``substitute_for`` names the model that was asked for when this one was loaded in its
     place (the offline fallback), ``note`` says why; both show in every provenance.
+    ``precision`` is what its matrix products compute in ("float32", or the label of
+    ``load_model(precision="bfloat16")``, e.g. "bfloat16 math (oneDNN)"); every
+    :class:`Provenance` made from this model shows it.
     """
 
     name: str
@@ -34,6 +37,7 @@ class ModelInfo:
     source: str = "tfhub"  # "tfhub" | "kaggle" | "local" | "offline" | "stand-in"
     substitute_for: str | None = None
     note: str | None = None
+    precision: str = "float32"
 
     def short(self) -> str:
         kind = ", RANDOM-WEIGHT STAND-IN" if self.source == "stand-in" else ""
@@ -58,7 +62,8 @@ class Provenance:
     max_length : int
         Wordpieces per text including [CLS]/[SEP].
     precision : str
-        ``"float32"`` unless reduced precision was asked for.
+        ``"float32"`` unless reduced precision was asked for; taken from ``model.precision``
+        when left at its default.
     kind : str
         What the numbers are ("sentence embeddings", "attention probabilities", ...).
     extra : dict of str -> Any
@@ -78,6 +83,12 @@ class Provenance:
     extra: dict[str, Any] = field(default_factory=dict)
     steps: tuple[str, ...] = ()
     text: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every provenance made from a model (embeddings, attention, analyses) names the
+        # precision that model computed in, without each caller passing it.
+        if self.model is not None and self.precision == "float32":
+            object.__setattr__(self, "precision", self.model.precision)
 
     @classmethod
     def from_text(cls, text: str, **extra: Any) -> Provenance:

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import ModelLoadError, ModelNotFoundError, NotABertEncoderError
 from . import handles
 from .handles import ModelSpec
+from .precision import PrecisionMode, set_precision
 
 
 def resolve(
@@ -127,6 +128,7 @@ def load_model(
     *,
     preprocessor: str | os.PathLike | None = None,
     fallback: bool = False,
+    precision: str = "float32",
 ):
     """Load a TF Hub-format BERT encoder with its preprocessor.
 
@@ -144,18 +146,35 @@ def load_model(
         load the offline pretrained ``all-MiniLM-L6-v2`` instead. The substitution is never
         silent: ``model.note`` says why, and the model's provenance (every subtitle, report
         and repr) names it "in place of L-8_H-128_A-2". Ignored when ``model`` is given.
+    precision : {"float32", "bfloat16"}
+        ``"float32"`` (default) computes exactly. ``"bfloat16"`` turns on TensorFlow's oneDNN
+        bfloat16 math mode (``TF_SET_ONEDNN_FPMATH_MODE=BF16``): faster on CPUs with bf16 units
+        (AVX512-BF16, AMX), with vectors close to but not equal to float32 (see
+        ``benchmarks/bench_precision.py`` for the measured cosine). The mode is process-wide and
+        fixed at TensorFlow's first oneDNN operation: every model of a process must use the same
+        precision (else :class:`~smallbert_viz.models.precision.PrecisionMixError`; restart the
+        kernel to switch), and ``"bfloat16"`` must come before anything else runs TensorFlow. On a
+        CPU without bf16 units it warns that it gains nothing, and still works. The model's
+        provenance names the precision.
 
     Returns
     -------
     BertModel
+
+    Raises
+    ------
+    PrecisionMixError
+        This process already computes in the other precision.
     """
     if not isinstance(fallback, bool):
         raise TypeError(
             f"The 'fallback' parameter of load_model must be True or False. Got {fallback!r}."
         )
+    # Before anything below runs TensorFlow: the bf16 mode must be set before its first op.
+    mode = set_precision(precision, owner="load_model")
     if fallback and model is None and preprocessor is None:
         try:
-            return _load(resolve(None))
+            return _load(resolve(None), precision=mode)
         except ModelNotFoundError as exc:
             first = str(exc).split(". ")[0]
             note = (
@@ -163,16 +182,25 @@ def load_model(
                 f"offline pretrained model {OFFLINE_FALLBACK!r} instead."
             )
             return _load(
-                resolve(OFFLINE_FALLBACK), substitute_for=handles.DEFAULT_NAME, note=note
+                resolve(OFFLINE_FALLBACK),
+                substitute_for=handles.DEFAULT_NAME,
+                note=note,
+                precision=mode,
             )
-    return _load(resolve(model, preprocessor))
+    return _load(resolve(model, preprocessor), precision=mode)
 
 
 #: What ``load_model(fallback=True)`` loads when the TF Hub small BERT cannot be reached.
 OFFLINE_FALLBACK = "all-MiniLM-L6-v2"
 
 
-def _load(spec: ModelSpec, *, substitute_for: str | None = None, note: str | None = None):
+def _load(
+    spec: ModelSpec,
+    *,
+    substitute_for: str | None = None,
+    note: str | None = None,
+    precision: PrecisionMode | None = None,
+):
     from .model import BertModel
     from .standin import is_standin
 
@@ -185,7 +213,9 @@ def _load(spec: ModelSpec, *, substitute_for: str | None = None, note: str | Non
     _check_encoder(encoder, spec.encoder)
     pre = _load_savedmodel(spec.preprocessor, "preprocessor")
     _check_preprocessor(pre, spec.preprocessor)
-    return BertModel(spec, encoder, pre, substitute_for=substitute_for, note=note)
+    return BertModel(
+        spec, encoder, pre, substitute_for=substitute_for, note=note, precision=precision
+    )
 
 
 def _check_encoder(encoder: Any, location: str) -> None:

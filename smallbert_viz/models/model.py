@@ -11,6 +11,7 @@ import numpy as np
 from ..provenance import ModelInfo, Provenance
 from .config import BertConfig
 from .handles import ModelSpec
+from .precision import PrecisionMode
 
 if TYPE_CHECKING:
     from ..attention.result import Attention
@@ -20,8 +21,9 @@ class BertModel:
     """A TF Hub-format BERT encoder with its preprocessor.
 
     Create it with :func:`smallbert_viz.load_model`. ``info`` holds the provenance (handles or
-    paths, layers, hidden size, heads, vocabulary, parameters, default pooling); ``repr()``
-    shows it. ``embed`` turns texts into vectors; ``attention`` gives per-head attention maps.
+    paths, layers, hidden size, heads, vocabulary, parameters, default pooling, precision);
+    ``repr()`` shows it. ``precision_mode`` says what ``load_model(precision=...)`` asked for and
+    whether this machine honours it (see :mod:`smallbert_viz.models.precision`). ``embed`` turns texts into vectors; ``attention`` gives per-head attention maps.
     """
 
     def __init__(
@@ -32,8 +34,10 @@ class BertModel:
         *,
         substitute_for: str | None = None,
         note: str | None = None,
+        precision: PrecisionMode | None = None,
     ) -> None:
         self.spec = spec
+        self.precision_mode = precision or PrecisionMode()
         self.encoder = encoder
         self.preprocessor = preprocessor
         shapes = {v.name.split(":")[0]: tuple(v.shape) for v in encoder.variables}
@@ -60,16 +64,20 @@ class BertModel:
             source=spec.source,
             substitute_for=substitute_for,
             note=note,
+            precision=self.precision_mode.label(),
         )
 
     def __repr__(self) -> str:
         i = self.info
         instead = f"          in place of {i.substitute_for!r}: {i.note}\n" if i.note else ""
+        precision = (
+            f"          precision={i.precision!r},\n" if i.precision != "float32" else ""
+        )
         return (
             f"BertModel({i.name!r}, layers={i.num_layers}, hidden={i.hidden_size}, "
             f"heads={i.num_heads}, vocab={i.vocab_size}, parameters={i.num_parameters:,}, "
             f"default_pooling={i.default_pooling!r}, source={i.source!r},\n"
-            f"{instead}"
+            f"{instead}{precision}"
             f"          encoder={i.encoder_handle!r},\n"
             f"          preprocessor={i.preprocessor_handle!r})"
         )
@@ -81,6 +89,11 @@ class BertModel:
     @property
     def default_pooling(self) -> str:
         return self.spec.default_pooling
+
+    @property
+    def precision(self) -> str:
+        """``"float32"`` or ``"bfloat16"``: what ``load_model(precision=...)`` asked for."""
+        return self.precision_mode.name
 
     @property
     def note(self) -> str | None:
