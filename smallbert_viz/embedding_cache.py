@@ -48,7 +48,6 @@ MAX_BYTES_ENV_VAR = "SMALLBERT_VIZ_EMBED_CACHE_MAX_BYTES"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 EVICT_TO = 0.9  # after eviction the database holds at most this share of max_bytes
 ENTRY_OVERHEAD = 80  # bytes per row besides the vector (key, checksum, bookkeeping), estimated
-PRECISION = "float32"
 SCHEMA_VERSION = 1
 _QUERY_BATCH = 500
 
@@ -135,7 +134,10 @@ def key_prefix(model: BertModel, pooling: str, max_length: int, normalize: bool)
     weights, pre = fingerprints(model)
     if pre is None:
         return None
-    settings = f"v{SCHEMA_VERSION}|{weights}|{pre}|{pooling}|{max_length}|{normalize}|{PRECISION}"
+    # The precision asked for: bfloat16 vectors are never served to a float32 run (float32 keys
+    # are unchanged from earlier versions).
+    precision = getattr(getattr(model, "precision_mode", None), "name", "float32")
+    settings = f"v{SCHEMA_VERSION}|{weights}|{pre}|{pooling}|{max_length}|{normalize}|{precision}"
     return settings.encode() + b"\0"
 
 

@@ -338,6 +338,15 @@ def select_forward(
         gaps[gelu] = gap
     info = model.info
     tried = ", ".join(f"{g} GELU: {v:.2e}" for g, v in gaps.items())
+    mode = getattr(model, "precision_mode", None)
+    if mode is not None and mode.reduced:
+        raise AttentionMismatchError(
+            f"Attention maps of model {info.name!r} need float32: in this process the encoder "
+            f"runs with {mode.label()}, and the maps' self-check against it is off by "
+            f"{min(gaps.values()):.2e} (tolerance {TOLERANCE:g}), so none are computed. The "
+            "precision is process-wide: restart the kernel and load the model with "
+            "precision='float32' (the default) for attention maps."
+        )
     raise AttentionMismatchError(
         f"The attention forward pass does not reproduce the encoder of model {info.name!r} "
         f"(encoder {info.encoder_handle!r}): on a one-sentence self-check the largest gap to its "

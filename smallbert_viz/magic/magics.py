@@ -50,7 +50,14 @@ class EmbedMagics(Magics):
         key = (model, preprocessor)
         if key not in self._models:
             try:
-                self._models[key] = load_model(model, preprocessor=preprocessor, fallback=True)
+                from smallbert_viz.models.precision import current
+
+                self._models[key] = load_model(
+                    model,
+                    preprocessor=preprocessor,
+                    fallback=True,
+                    precision=current() or "float32",
+                )
             except (ModelLoadError, ValueError, TypeError) as exc:
                 raise UsageError(f"Could not load the model: {exc}") from exc
         return self._models[key]

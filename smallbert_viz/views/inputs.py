@@ -65,7 +65,10 @@ def resolve_model(model: Any, owner: str) -> BertModel:
     if isinstance(model, BertModel):
         return model
     if model is None:
-        return load_model(fallback=True)
+        from smallbert_viz.models.precision import current
+
+        # The process's precision, once fixed (a float32 load would be refused as mixing).
+        return load_model(fallback=True, precision=current() or "float32")
     if isinstance(model, str | os.PathLike):
         return load_model(model)
     raise TypeError(
