@@ -28,9 +28,9 @@ every point up front:
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
-import time
 from typing import Any
 
 import numpy as np
