@@ -625,7 +625,10 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
                 "coords= for them)."
             )
         elif self.given is not None:
-            parts.append(f"Layout: {GIVEN_LAYOUT_NOTE}.")
+            parts.append(
+                "Layout: coordinates given (not computed here): no recompute"
+                + ("." if self.spec is not None else "; no queries without model=.")
+            )
         if self.large:
             parts.append(
                 f"{len(self.texts):,} points (above {large_scatter.LARGE_POINTS:,}): WebGL, "
