@@ -95,6 +95,7 @@ function listenLarge(gd, model, tip) {
         numbers[k++] = p.pointNumber ?? p.pointIndex;
       }
     }
+    gd.dataset.sbvSelected = String(k); // what the browser selected (tests compare the kernel's)
     const draw = model.get("_sbv_draw");
     const content = { kind: "selection", id: eventId(), draw, n: k, sent: Date.now() };
     model.send(content, undefined, [traces.slice(0, k).buffer, numbers.slice(0, k).buffer]);
