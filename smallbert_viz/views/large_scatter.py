@@ -52,13 +52,11 @@ def label_codes(labels: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     names : list of str
         ``names[codes[i]] == labels[i]``.
     """
-    uniq, first, inverse = np.unique(
-        np.asarray(labels, dtype=object).astype(str), return_index=True, return_inverse=True
+    index: dict[str, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(label, len(index)) for label in labels), dtype=np.int32, count=len(labels)
     )
-    order = np.argsort(first)  # uniq[order] is the order of first appearance
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    return rank[inverse.reshape(-1)].astype(np.int32), [str(u) for u in uniq[order]]
+    return codes, list(index)
 
 
 def _colorscale(groups: int) -> list[list[Any]]:

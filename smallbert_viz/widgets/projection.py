@@ -423,8 +423,10 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         if self.given is not None:
             with self._lock:
                 self._worker.supersede()
-                self.projection = self.given
-                self._redraw()
+                if self.projection is not self.given:  # drawn from the start: nothing to do
+                    self.projection = self.given
+                    self._redraw()
+                self._set_provenance(*self._provenance_lines())
                 self._set_status(
                     f"{escape(self.given.describe().rstrip('.'))}. Shown as given: no recompute here."
                 )
