@@ -199,7 +199,8 @@ export default () => {
       let heals = 0;
       const heal = () => {
         setTimeout(() => {
-          const want = (model.get("_data") ?? []).length;
+          // plotly 6+ syncs the traces as _widget_data (older front ends: _data).
+          const want = (model.get("_widget_data") ?? model.get("_data") ?? []).length;
           const have = (el.data ?? []).length;
           if (want > 0 && have === 0 && heals < 3) {
             heals += 1;
