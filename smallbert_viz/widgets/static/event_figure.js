@@ -108,13 +108,14 @@ function listenLarge(gd, model, tip) {
     tip.seq += 1;
     tip.x = event.event?.clientX ?? 0;
     tip.y = event.event?.clientY ?? 0;
-    model.send({
+    tip.want = {
       kind: "hover",
       seq: tip.seq,
       draw: model.get("_sbv_draw"),
       trace: p.curveNumber,
       point: p.pointNumber ?? p.pointIndex,
-    });
+    };
+    tip.ask();
   });
   gd.on("plotly_unhover", () => {
     tip.seq += 1;
@@ -132,9 +133,21 @@ function hoverTip(model) {
     background: "rgba(255,255,255,0.95)", border: "1px solid #888", borderRadius: "3px",
   });
   document.body.appendChild(el);
-  const tip = { el, seq: 0, x: 0, y: 0 };
+  // One hover request in flight at a time (the latest waits): moving across a million points
+  // must not queue thousands of requests in front of a selection.
+  const tip = { el, seq: 0, x: 0, y: 0, want: null, busy: false };
+  tip.ask = () => {
+    if (tip.busy || tip.want === null) return;
+    tip.busy = true;
+    model.send(tip.want);
+    tip.want = null;
+    setTimeout(() => { tip.busy = false; tip.ask(); }, 2000); // a lost answer must not block
+  };
   tip.onMessage = (msg) => {
-    if (msg?.kind !== "hover" || msg.seq !== tip.seq) return; // a newer hover or an unhover
+    if (msg?.kind !== "hover") return;
+    tip.busy = false;
+    tip.ask();
+    if (msg.seq !== tip.seq) return; // a newer hover or an unhover
     if (typeof msg.text !== "string" || msg.text === "") {
       el.style.display = "none";
       return;
