@@ -141,7 +141,13 @@ function hoverTip(model) {
     tip.busy = true;
     model.send(tip.want);
     tip.want = null;
-    setTimeout(() => { tip.busy = false; tip.ask(); }, 2000); // a lost answer must not block
+    const mine = (tip.asked = (tip.asked ?? 0) + 1);
+    setTimeout(() => {
+      if (tip.busy && tip.asked === mine) { // a lost answer must not block later hovers
+        tip.busy = false;
+        tip.ask();
+      }
+    }, 2000);
   };
   tip.onMessage = (msg) => {
     if (msg?.kind !== "hover") return;
