@@ -1,10 +1,10 @@
 """``ProjectionExplorer``: a scatter of projected embeddings, PCA at once, UMAP when ready.
 
-About 490 lines, on purpose: half of it is the public constructor's documented, validated
+About 660 lines, on purpose: half of it is the public constructor's documented, validated
 parameters and the controls' layout, which belong together. The events on points (selection,
 clicks, queries) live in ``_points.py``, trust, keywords and near-duplicates in
 ``_projection_analyses.py``, the background UMAP worker in ``_latest.py``, the figure in
-``views.projection``.
+``views.projection``, the large path's figure in ``views.large_scatter``.
 """
 
 from __future__ import annotations
