@@ -134,15 +134,16 @@ def sync_figure(fw: EventFigureWidget, fig: go.Figure) -> bool:
     return True
 
 
-def figure_widget(fig: go.Figure) -> EventFigureWidget:
+def figure_widget(fig: go.Figure, *, large: bool = False) -> EventFigureWidget:
     """A FigureWidget of ``fig`` with reliable click and selection events.
 
-    Explains the missing dependency if anywidget is absent.
+    ``large``: selections arrive as binary buffers and hover text is asked of the kernel (see
+    ``_event_figure``). Explains the missing dependency if anywidget is absent.
     """
     from smallbert_viz.widgets._event_figure import EventFigureWidget
 
     try:
-        return EventFigureWidget(fig)
+        return EventFigureWidget(fig, large=large)
     except ImportError as exc:  # plotly >= 6 builds FigureWidget on anywidget
         raise ImportError(
             "The explorers need anywidget for plotly's FigureWidget: pip install 'anywidget>=0.11'"
@@ -245,6 +246,10 @@ class ExplorerBase(widgets.VBox):
     def figures(self) -> dict[str, go.Figure]:
         """Static copies of every figure currently shown, by name (for export)."""
         return {}
+
+    def _static_figures(self) -> list[go.Figure]:
+        """The figures of the static HTML copy (a large view may give a sample instead)."""
+        return list(self.figures.values())
 
     @property
     def figure(self) -> go.Figure:
@@ -403,7 +408,7 @@ class ExplorerBase(widgets.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
         try:
-            page = static_html(list(self.figures.values()), self.provenance_text)
+            page = static_html(self._static_figures(), self.provenance_text)
         except Exception as exc:  # noqa: BLE001 - the live widget must still display
             self._report_error(exc, "static rendering")
             page = None

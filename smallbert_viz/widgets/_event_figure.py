@@ -11,11 +11,24 @@ Two things plotly.py's FigureWidget does that the explorers cannot live with:
 * It turns every array that is not 1-D into nested lists: a 2,000 x 2,000 similarity heatmap
   became 81 MB of JSON on every update. Here 2-D numeric arrays travel as one binary buffer per
   row, which plotly's front end turns into typed arrays (plotly.js draws those as is).
+
+With ``large=True`` (the projection explorer's large path, ``views/large_scatter.py``) two more
+things change, because plotly's widget would send every selected point as a JSON list (four
+numbers per point, on _js2py_pointsCallback) and can only show hover text it was given for
+every point up front:
+
+* a box/lasso selection reaches the kernel as one custom message whose two binary buffers are
+  int32 arrays of trace and point numbers (plotly's own selection and hover handlers are
+  removed in the browser);
+* hovering a point asks the kernel for its text (a custom message naming trace and point);
+  :meth:`EventFigureWidget.on_hover_request`'s callback answers plain text, which the front end
+  shows with ``textContent`` (never parsed as HTML, so a sentence cannot run script).
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +45,8 @@ STATIC = Path(__file__).parent / "static"
 ClickCallback = Callable[[int, Any], Any]
 #: ``callback({trace_index: point indices (int64 array)})``; empty when the selection was cleared.
 SelectionCallback = Callable[[dict[int, np.ndarray]], Any]
+#: ``callback(trace_index, point_index) -> str or None``: the text shown for a hovered point.
+HoverCallback = Callable[[int, int], "str | None"]
 
 
 @functools.cache
@@ -86,6 +101,8 @@ class EventFigureWidget(go.FigureWidget):
     )
     # Which drawing of the traces is shown; every event says which one it was made on.
     _sbv_draw = traitlets.Int(0).tag(sync=True)
+    # The large path: binary selections and hover text asked of the kernel (see the module doc).
+    _sbv_large = traitlets.Bool(False).tag(sync=True)
     # Every trait that carries trace data to the front end, with the row-buffer serializer.
     _widget_data = traitlets.List().tag(sync=True, **_ROWS)
     _py2js_addTraces = traitlets.Dict(allow_none=True).tag(sync=True, **_ROWS)
@@ -98,14 +115,21 @@ class EventFigureWidget(go.FigureWidget):
     error_handler: Callable[[BaseException, str], Any] | None = None
     #: Events dropped because they were made on a drawing that has since been replaced.
     stale_events: int = 0
+    #: Large path: milliseconds from the browser sending the last selection to its delivery
+    #: here (both clocks are the machine's wall clock when browser and kernel share it).
+    last_selection_ms: float | None = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, large: bool = False, **kwargs: Any) -> None:
         self._click_callback: ClickCallback | None = None
         self._selection_callback: SelectionCallback | None = None
         self._stale_callback: Callable[[str], Any] | None = None
+        self._hover_callback: HoverCallback | None = None
         super().__init__(*args, **kwargs)
+        self._sbv_large = bool(large)
         self.error_handler = None
         self.stale_events = 0
+        self.last_selection_ms = None
+        self.on_msg(self._on_custom_msg)
 
     @traitlets.default("_plotly_esm")
     def _default_plotly_esm(self) -> str:
@@ -118,6 +142,13 @@ class EventFigureWidget(go.FigureWidget):
     def on_points_selected(self, callback: SelectionCallback | None) -> None:
         """Call ``callback(points)`` for each box/lasso selection and each deselection."""
         self._selection_callback = callback
+
+    def on_hover_request(self, callback: HoverCallback | None) -> None:
+        """Large path: call ``callback(trace, point)`` for the text of a hovered point.
+
+        The answer is plain text (None: no tooltip); the browser shows it as text, not HTML.
+        """
+        self._hover_callback = callback
 
     def on_stale_event(self, callback: Callable[[str], Any] | None) -> None:
         """Call ``callback(kind)`` ("click" or "selection") when an event is dropped as stale."""
@@ -169,3 +200,52 @@ class EventFigureWidget(go.FigureWidget):
             self._selection_callback({int(t): points[traces == t] for t in np.unique(traces)})
 
         self._handle("selection", change["new"], deliver)
+
+    # -- the large path's custom messages ------------------------------------------------------
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("kind")
+        if kind == "selection":
+            self._handle("selection", content, lambda e: self._deliver_binary(e, buffers))
+        elif kind == "hover":
+            if content.get("draw", self._sbv_draw) != self._sbv_draw:
+                return  # a point of a replaced drawing: no answer (a hover is not worth a note)
+            try:
+                self._answer_hover(content)
+            except Exception as exc:
+                if self.error_handler is None:
+                    raise
+                self.error_handler(exc, "hover request")
+
+    def _deliver_binary(self, event: dict, buffers: list[Any]) -> None:
+        """A selection whose trace and point numbers arrived as two int32 buffers."""
+        if len(buffers) != 2:
+            raise ValueError(
+                f"A binary selection event needs two buffers (traces, points). Got {len(buffers)}."
+            )
+        traces = np.frombuffer(buffers[0], dtype=np.int32)
+        points = np.frombuffer(buffers[1], dtype=np.int32)
+        if traces.shape != points.shape:
+            raise ValueError(
+                f"A selection event must pair every point with its trace. Got {traces.size} "
+                f"traces and {points.size} points."
+            )
+        sent = event.get("sent")
+        if isinstance(sent, int | float):
+            self.last_selection_ms = time.time() * 1000.0 - float(sent)
+        if self._selection_callback is None:
+            return
+        if traces.size and (traces == traces[0]).all():  # the usual case: one trace, no masks
+            self._selection_callback({int(traces[0]): points.astype(np.int64)})
+            return
+        self._selection_callback(
+            {int(t): points[traces == t].astype(np.int64) for t in np.unique(traces)}
+        )
+
+    def _answer_hover(self, event: dict) -> None:
+        text = None
+        if self._hover_callback is not None:
+            text = self._hover_callback(int(event["trace"]), int(event["point"]))
+        self.send({"kind": "hover", "seq": event.get("seq"), "text": text})

@@ -32,19 +32,33 @@ class PointEvents:
     # -- selection and clicks ----------------------------------------------------------------
 
     def _rows(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> list[int] | None:
-        """Sentences behind ``{trace: point numbers}`` of ``fw``; None if ``fw`` is gone."""
+        """Sentences behind ``{trace: point numbers}`` of ``fw``; None if ``fw`` is gone.
+
+        A trace's ``customdata`` holds its rows; the large path's first trace has none, its
+        point numbers being the rows.
+        """
         with self._lock:  # the UMAP worker redraws under this lock
             if fw is not self._fw:
                 return None
             data = fw.data
-            rows: set[int] = set()
+            found: list[np.ndarray] = []
             for trace, inds in points.items():
-                if not 0 <= trace < len(data) or data[trace].customdata is None:
+                if not 0 <= trace < len(data):
                     continue
-                custom = np.asarray(data[trace].customdata)
+                custom = data[trace].customdata
+                if custom is None:
+                    if not (getattr(self, "large", False) and trace == 0):
+                        continue
+                    n = len(self.texts)
+                    found.append(inds[(inds >= 0) & (inds < n)])
+                    continue
+                custom = np.asarray(custom)
                 inds = inds[(inds >= 0) & (inds < len(custom))]
-                rows.update(custom[inds].astype(np.int64).tolist())
-            return sorted(rows)
+                found.append(custom[inds].astype(np.int64))
+            if not found:
+                return []
+            rows = np.sort(np.concatenate(found))  # sort + neighbour test: np.unique's hash
+            return rows[np.r_[True, rows[1:] != rows[:-1]]].tolist()  # is slow on 1e5 ints
 
     def _on_selection(self, fw: go.FigureWidget, points: dict[int, np.ndarray]) -> None:
         rows = self._rows(fw, points)

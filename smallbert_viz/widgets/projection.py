@@ -1,10 +1,10 @@
 """``ProjectionExplorer``: a scatter of projected embeddings, PCA at once, UMAP when ready.
 
-About 490 lines, on purpose: half of it is the public constructor's documented, validated
+About 660 lines, on purpose: half of it is the public constructor's documented, validated
 parameters and the controls' layout, which belong together. The events on points (selection,
 clicks, queries) live in ``_points.py``, trust, keywords and near-duplicates in
 ``_projection_analyses.py``, the background UMAP worker in ``_latest.py``, the figure in
-``views.projection``.
+``views.projection``, the large path's figure in ``views.large_scatter``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis.neighbors import METRICS as NEIGHBOR_METRICS
 from smallbert_viz.analysis.projection import METHODS, UMAP_MIN_ROWS
 from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
+from smallbert_viz.provenance import Provenance
+from smallbert_viz.views import large_scatter
+from smallbert_viz.views.coords import GIVEN_LAYOUT_NOTE, resolve_coords
 from smallbert_viz.views.inputs import ViewCorpus, resolve_corpus
 from smallbert_viz.views.policy import (
     DEFAULT_SEED,
@@ -43,10 +46,19 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from smallbert_viz.analysis import Neighbors, Projection
-    from smallbert_viz.provenance import Provenance
 
 DEFAULT_K = 10
 OWNER = "ProjectionExplorer"
+
+
+def coords_only_corpus(
+    texts: list[str], labels: list[str] | None, provenance: Provenance | str | None
+) -> ViewCorpus:
+    """The corpus of a layout given without embeddings: texts and labels, no vectors."""
+    prov = Provenance.coerce(provenance, OWNER) or Provenance.from_text(
+        "coordinates given (computed elsewhere); no embeddings"
+    )
+    return ViewCorpus(texts, labels, None, None, prov)  # type: ignore[arg-type]
 
 
 class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
@@ -58,11 +70,29 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
     is busy collapse into the latest one. Changing the method or UMAP controls takes effect
     when "apply / recompute" is pressed (the status line says so).
 
+    Coordinates computed elsewhere (``coords=``, e.g. ``spark.project``'s output read back) are
+    shown as given: nothing is projected again. With ``coords`` only (no ``model``, no
+    ``embeddings``) nothing is computed at all, and the widget says what it cannot offer
+    (queries, recompute, neighbours, clusters, trust, near-duplicates) instead of showing those
+    controls; with ``embeddings`` (and ``model``) as well, those features work on the given
+    layout.
+
+    Above ``views.large_scatter.LARGE_POINTS`` points (50,000) the scatter takes the large path:
+    one WebGL trace whose coordinates and label codes travel as binary buffers, hover text asked
+    of the kernel for the hovered point only, box/lasso selections sent as int32 buffers, and
+    a static HTML copy of a sample of points. Colouring by trust and keywords are offered below
+    that size only.
+
     Parameters
     ----------
-    texts : list of str, length N
+    texts : list of str, length N; optional with a ``coords`` DataFrame that has a text column
     labels : list of str of length N, optional
-        Colours the points (a label or a cluster id per sentence).
+        Colours the points (a label or a cluster id per sentence). With a ``coords`` DataFrame,
+        its ``label`` column is used when ``labels`` is not given.
+    coords : Projection, array of shape (N, 2) or (N, 3), or pandas DataFrame, optional
+        A layout computed elsewhere (see ``views.coords.resolve_coords``): a DataFrame needs
+        ``x``, ``y`` (``z``) columns and ``text`` unless ``texts`` is given. ``method``,
+        ``n_neighbors``, ``min_dist``, ``n_components`` and ``seed`` are then unused.
     model : BertModel, str, path or None
         Embeds ``texts`` (unless ``embeddings`` is given) and the query sentence: a loaded
         model, a name, handle or path, or None for the default model (with the offline
@@ -108,9 +138,10 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
 
     def __init__(
         self,
-        texts: list[str],
+        texts: list[str] | None = None,
         labels: list[str] | None = None,
         *,
+        coords: Any = None,
         model: Any = None,
         embeddings: np.ndarray | None = None,
         pooling: str | None = None,
@@ -126,19 +157,31 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         provenance: Provenance | str | None = None,
         background: bool = True,
     ) -> None:
-        corpus = resolve_corpus(
-            texts,
-            labels,
-            model=model,
-            embeddings=embeddings,
-            pooling=pooling,
-            normalize=normalize,
-            max_length=max_length,
-            provenance=provenance,
-            owner=OWNER,
-        )
+        given = None
+        if coords is not None:
+            layout = resolve_coords(coords, texts, labels, owner=OWNER)
+            texts, labels, given = layout.texts, layout.labels, layout.projection
+        elif texts is None:
+            raise ValueError(
+                f"{OWNER} needs texts (one sentence per point), or coords= with a text column."
+            )
+        if given is not None and model is None and embeddings is None:
+            corpus = coords_only_corpus(texts, labels, provenance)
+        else:
+            corpus = resolve_corpus(
+                texts,
+                labels,
+                model=model,
+                embeddings=embeddings,
+                pooling=pooling,
+                normalize=normalize,
+                max_length=max_length,
+                provenance=provenance,
+                owner=OWNER,
+            )
         self._setup(
             corpus,
+            given=given,
             seed=seed,
             method=method,
             n_neighbors=n_neighbors,
@@ -153,6 +196,7 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         self,
         corpus: ViewCorpus,
         *,
+        given: Projection | None = None,
         seed: int | None = DEFAULT_SEED,
         method: str | None = None,
         n_neighbors: int = UMAP_N_NEIGHBORS,
@@ -179,7 +223,14 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         self.k = min(DEFAULT_K, n) if k is None else check_int("k", k, owner, low=1, high=n)
         method = projection_method(n, method)
         self.seed = seed
+        #: The layout given as ``coords`` (None: projected here).
+        self.given: Projection | None = given
+        if given is not None:
+            n_components = given.coords.shape[1]
         self.n_components = n_components
+        # Read at call time, so tests reach the large path with a small threshold.
+        self.large = n > large_scatter.LARGE_POINTS
+        self._codes: tuple[np.ndarray, list[str]] | None = None  # label codes (large path)
 
         self.selected: list[int] = []
         self.highlighted = np.zeros(0, dtype=np.int64)
@@ -202,7 +253,13 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         self._status_markup = ""
 
         # PCA first: it is cheap (an H x H eigen-decomposition) and shows something at once.
-        self._pca = compute_projection(self.embeddings, method="pca", n_components=n_components)
+        # A given layout takes its place: it is the base layout, nothing is projected.
+        if given is not None:
+            self._pca = given
+        else:
+            self._pca = compute_projection(
+                self.embeddings, method="pca", n_components=n_components
+            )
         self.projection: Projection = self._pca
 
         # -- controls
@@ -233,11 +290,13 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         self.recompute_button.on_click(self._guard(lambda _b: self.recompute(), "recompute"))
         for control in (self.method_control, self.n_neighbors_control, self.min_dist_control):
             control.observe(self._guard(lambda _c: self._render_status(), "controls"), "value")
-        colour_options = (["label"] if self.labels is not None else []) + [
-            "cluster",
-            "trust",
-            "none",
-        ]
+        has_vectors = self.embeddings is not None
+        colour_options = (
+            (["label"] if self.labels is not None else [])
+            + (["cluster"] if has_vectors else [])
+            + (["trust"] if has_vectors and not self.large else [])
+            + ["none"]
+        )
         self._clusters: np.ndarray | None = None  # k-means ids, computed on first use
         self.colour_control = widgets.Dropdown(
             options=colour_options, value=colour_options[0], description="colour"
@@ -260,6 +319,14 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         if self.spec is None:
             self.query_text.disabled = self.query_button.disabled = True
             self.query_text.placeholder = "queries need a model: pass model="
+        #: What this explorer cannot offer with its inputs (shown above the plot), or "".
+        self.unavailable_note = self._unavailable_note()
+        self.unavailable_html = widgets.HTML(
+            f"<span style='font-size:12px;color:#555'>{escape(self.unavailable_note)}</span>"
+            if self.unavailable_note
+            else ""
+        )
+        self.unavailable_html.add_class("smallbert-viz-unavailable")
         self.clear_button = widgets.Button(description="clear highlight")
         self.clear_button.on_click(self._guard(lambda _b: self.clear_query(), "clear"))
 
@@ -271,37 +338,51 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         self.query_table = widgets.HTML()
         self.query_table.add_class("smallbert-viz-query-table")
 
-        self._fw = figure_widget(self._build_figure(self.projection))
+        self._fw = figure_widget(self._build_figure(self.projection), large=self.large)
         self._wire()
         self._update_selection_ui()
         self.plot_box = widgets.Box([self._fw])
+        # Only controls that work with these inputs are shown; the note names the others.
+        second_row = [self.colour_control]
+        if not self.large and (self.labels is not None or has_vectors):
+            second_row.append(self.keywords_control)
+        if not (given is not None and self.spec is None):
+            second_row += [self.query_text, self.query_button]
+        if has_vectors or self.spec is not None:
+            second_row.append(self.clear_button)
+        rows: list[widgets.Widget] = []
+        if given is None:
+            rows.append(
+                widgets.HBox(
+                    [
+                        self.method_control,
+                        self.n_neighbors_control,
+                        self.min_dist_control,
+                        self.recompute_button,
+                    ],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                )
+            )
+        else:
+            for control in (
+                self.method_control,
+                self.n_neighbors_control,
+                self.min_dist_control,
+                self.recompute_button,
+            ):
+                control.disabled = True
+        rows.append(widgets.HBox(second_row, layout=widgets.Layout(flex_flow="row wrap")))
+        if self.unavailable_note:
+            rows.append(self.unavailable_html)
         self.children = [
-            widgets.HBox(
-                [
-                    self.method_control,
-                    self.n_neighbors_control,
-                    self.min_dist_control,
-                    self.recompute_button,
-                ],
-                layout=widgets.Layout(flex_flow="row wrap"),
-            ),
-            widgets.HBox(
-                [
-                    self.colour_control,
-                    self.keywords_control,
-                    self.query_text,
-                    self.query_button,
-                    self.clear_button,
-                ],
-                layout=widgets.Layout(flex_flow="row wrap"),
-            ),
+            *rows,
             self.provenance_html,
             self.status,
             self.plot_box,
             self.selection_count,
             self.selection_table,
             self.query_table,
-            self.duplicates_box,
+            *([self.duplicates_box] if has_vectors else []),
             self.errors,
         ]
         self.add_class("smallbert-viz-projection")
@@ -339,6 +420,18 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         """
         method = self.method_control.value
         params = self._umap_params()
+        if self.given is not None:
+            with self._lock:
+                self._worker.supersede()
+                if self.projection is not self.given:  # drawn from the start: nothing to do
+                    self.projection = self.given
+                    self._redraw()
+                self._set_provenance(*self._provenance_lines())
+                self._set_status(
+                    f"{escape(self.given.describe().rstrip('.'))}. Shown as given: no recompute here."
+                )
+                self._ready.set()
+            return
         with self._lock:
             self._ready.clear()
             self._requested = self._control_key()
@@ -392,6 +485,11 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
     @property
     def clusters(self) -> np.ndarray:
         """Cluster labels of the sentences (spherical k-means in embedding space, 8 or fewer)."""
+        if self.embeddings is None:
+            raise ValueError(
+                f"{OWNER}.clusters needs embeddings: this explorer was given coordinates only. "
+                "Pass embeddings= (and model=) with coords= to cluster."
+            )
         with self._lock:
             if self._clusters is None:
                 from smallbert_viz.analysis import cluster_labels
@@ -407,6 +505,8 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
 
         colour = self.colour_control.value
         highlight = self.highlighted if self.highlighted.size else None
+        if self.large:
+            return self._large_figure(projection, highlight)
         if colour == "trust":
             fig = self._trust_figure(projection, highlight)
         else:
@@ -417,6 +517,53 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         if self.keywords_control.value:
             self._annotate_keywords(fig, projection)
         return fig
+
+    def _large_codes(self) -> tuple[np.ndarray | None, list[str] | None]:
+        """Colour codes and their names for the large path (labels, clusters or none)."""
+        colour = self.colour_control.value
+        if colour == "label" and self.labels is not None:
+            if self._codes is None:
+                self._codes = large_scatter.label_codes(self.labels)
+            return self._codes
+        if colour == "cluster":
+            clusters = np.asarray(self.clusters)
+            return clusters.astype(np.int32), [str(c) for c in range(int(clusters.max()) + 1)]
+        return None, None
+
+    def _large_figure(
+        self,
+        projection: Projection,
+        highlight: np.ndarray | None,
+        rows: np.ndarray | None = None,
+    ) -> go.Figure:
+        from smallbert_viz.views.policy import projection_title
+
+        codes, names = self._large_codes()
+        hl_texts = None if highlight is None else [self.texts[int(i)] for i in highlight]
+        return large_scatter.large_scatter(
+            projection.coords,
+            codes=codes,
+            names=names,
+            highlight=highlight,
+            highlight_texts=hl_texts,
+            provenance=self._prov,
+            title=projection_title(projection.method, projection.n_components),
+            method_description=projection.describe(),
+            rows=rows,
+        )
+
+    def _hover_text(self, fw: go.FigureWidget, trace: int, point: int) -> str | None:
+        """The plain text shown for a hovered point of the large path (row, label, sentence)."""
+        rows = self._rows(fw, {trace: np.array([point])})
+        if not rows:
+            return None
+        row = rows[0]
+        text = self.texts[row]
+        cut = large_scatter.HOVER_TEXT_MAX_CHARS
+        if len(text) > cut:
+            text = text[: cut - 1] + "\u2026"
+        label = f" \u00b7 label: {self.labels[row]}" if self.labels is not None else ""
+        return f"#{row}{label}\n{text}"
 
     def _redraw(self) -> None:
         """Draw ``self.projection`` with the current colour and highlight.
@@ -432,7 +579,7 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         with self._lock:
             if not sync_figure(self._fw, fig):
                 old = self._fw
-                self._fw = figure_widget(fig)
+                self._fw = figure_widget(fig, large=self.large)
                 self.plot_box.children = [self._fw]
                 old.close()
             self._wire()
@@ -448,6 +595,8 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         fw.on_points_selected(self._guard(lambda pts: self._on_selection(fw, pts), "selection"))
         fw.on_point_click(self._guard(lambda t, p: self._on_click(fw, t, p), "click"))
         fw.on_stale_event(self._guard(self._on_stale, "stale event"))
+        if self.large:
+            fw.on_hover_request(self._guard(lambda t, p: self._hover_text(fw, t, p), "hover"))
         fw.error_handler = self._report_error
 
     def _set_status(self, markup: str) -> None:
@@ -467,6 +616,36 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
 
     def _provenance_lines(self) -> list[str]:
         return [self._prov.describe(), self.projection.describe(), *self._analysis_lines()]
+
+    def _unavailable_note(self) -> str:
+        """What the widget cannot offer with the inputs it was given ("" when everything works)."""
+        parts = []
+        if self.given is not None and self.embeddings is None:
+            parts.append(
+                f"Layout: {GIVEN_LAYOUT_NOTE}. Not available: queries, recompute, neighbours, "
+                "cluster and trust colours, near-duplicates (pass embeddings= and model= with "
+                "coords= for them)."
+            )
+        elif self.given is not None:
+            parts.append(
+                "Layout: coordinates given (not computed here): no recompute"
+                + ("." if self.spec is not None else "; no queries without model=.")
+            )
+        if self.large:
+            parts.append(
+                f"{len(self.texts):,} points (above {large_scatter.LARGE_POINTS:,}): WebGL, "
+                "hover text fetched per point; trust colouring and keywords are offered up to "
+                f"{large_scatter.LARGE_POINTS:,} points."
+            )
+        return " ".join(parts)
+
+    def _static_figures(self) -> list[go.Figure]:
+        """The static HTML copy: every point below the large path, a sample above it."""
+        if not self.large:
+            return super()._static_figures()
+        rows = large_scatter.sample_rows(len(self.texts), large_scatter.STATIC_SAMPLE)
+        with self._lock:
+            return [self._large_figure(self.projection, None, rows=rows)]
 
     @property
     def figures(self) -> dict[str, go.Figure]:

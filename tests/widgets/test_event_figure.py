@@ -57,7 +57,8 @@ def test_the_js_sets_exactly_the_traits_python_listens_to():
     js = (STATIC / "event_figure.js").read_text(encoding="utf-8")
     named = set(re.findall(r'"(_sbv_\w+)"', js))
     synced = {name for name in EventFigureWidget.class_trait_names(sync=True) if "_sbv_" in name}
-    assert named == synced == {"_sbv_click", "_sbv_selection", "_sbv_draw"}
+    assert named == synced == {"_sbv_click", "_sbv_selection", "_sbv_draw", "_sbv_large"}
+    assert 'model.get("_sbv_large")' in js  # the large path is read there, set by Python
     assert 'model.get("_sbv_draw")' in js  # read there, written only by Python
     assert 'model.get("_plotly_esm")' in js
     # Listeners go on after plotly's own (it announces them), on plotly.js's public events.

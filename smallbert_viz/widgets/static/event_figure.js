@@ -9,6 +9,13 @@
 // of the drawing it was made on (_sbv_draw, bumped by Python on every redraw), so the kernel can
 // drop events that name points of a replaced drawing. Drawing waits until the element is laid
 // out (see render).
+//
+// Large path (_sbv_large, a million points): plotly's widget would send every selected point as
+// a JSON list and needs every hover text up front. There, once plotly's widget has attached its
+// handlers (its "plotlywidget-after-render" event), its selection and hover handlers are removed;
+// a selection goes to the kernel as one custom message with two int32 buffers (trace and point
+// numbers), and a hover asks the kernel for the point's text, shown with textContent (plain
+// text: a sentence can never become markup or script).
 
 const MODULES = Symbol.for("smallbert_viz.plotly_widget_modules");
 let counter = 0;
@@ -61,6 +68,105 @@ function listen(gd, model) {
   });
 }
 
+/** Large path: binary selections, and hover text asked of the kernel. */
+function listenLarge(gd, model, tip) {
+  const names = ["plotly_selected", "plotly_deselect", "plotly_hover", "plotly_unhover"];
+  for (const name of [...names, "plotly_click"]) gd.removeAllListeners?.(name);
+  gd.on("plotly_click", (event) => {
+    const p = event?.points?.[0];
+    if (p) send(model, "_sbv_click", { trace: p.curveNumber, point: p.pointNumber ?? p.pointIndex });
+  });
+  const sendSelection = (points) => {
+    const n = points.length;
+    const traces = new Int32Array(n);
+    const numbers = new Int32Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const p = points[i];
+      const many = p.pointNumbers;
+      if (many) {
+        for (const m of many) {
+          if (k >= traces.length) break;
+          traces[k] = p.curveNumber;
+          numbers[k++] = m;
+        }
+      } else {
+        traces[k] = p.curveNumber;
+        numbers[k++] = p.pointNumber ?? p.pointIndex;
+      }
+    }
+    gd.dataset.sbvSelected = String(k); // what the browser selected (tests compare the kernel's)
+    const draw = model.get("_sbv_draw");
+    const content = { kind: "selection", id: eventId(), draw, n: k, sent: Date.now() };
+    model.send(content, undefined, [traces.slice(0, k).buffer, numbers.slice(0, k).buffer]);
+  };
+  gd.on("plotly_selected", (event) => sendSelection(event?.points ?? []));
+  gd.on("plotly_deselect", () => sendSelection([]));
+  gd.on("plotly_hover", (event) => {
+    const p = event?.points?.[0];
+    if (!p) return;
+    tip.seq += 1;
+    tip.x = event.event?.clientX ?? 0;
+    tip.y = event.event?.clientY ?? 0;
+    tip.want = {
+      kind: "hover",
+      seq: tip.seq,
+      draw: model.get("_sbv_draw"),
+      trace: p.curveNumber,
+      point: p.pointNumber ?? p.pointIndex,
+    };
+    tip.ask();
+  });
+  gd.on("plotly_unhover", () => {
+    tip.seq += 1;
+    tip.el.style.display = "none";
+  });
+}
+
+/** The tooltip of the large path: a fixed box filled with textContent only. */
+function hoverTip(model) {
+  const el = document.createElement("div");
+  el.className = "smallbert-viz-hover";
+  Object.assign(el.style, {
+    position: "fixed", display: "none", zIndex: "10000", pointerEvents: "none",
+    maxWidth: "420px", padding: "4px 6px", font: "12px sans-serif", whiteSpace: "pre-wrap",
+    background: "rgba(255,255,255,0.95)", border: "1px solid #888", borderRadius: "3px",
+  });
+  document.body.appendChild(el);
+  // One hover request in flight at a time (the latest waits): moving across a million points
+  // must not queue thousands of requests in front of a selection.
+  const tip = { el, seq: 0, x: 0, y: 0, want: null, busy: false };
+  tip.ask = () => {
+    if (tip.busy || tip.want === null) return;
+    tip.busy = true;
+    model.send(tip.want);
+    tip.want = null;
+    const mine = (tip.asked = (tip.asked ?? 0) + 1);
+    setTimeout(() => {
+      if (tip.busy && tip.asked === mine) { // a lost answer must not block later hovers
+        tip.busy = false;
+        tip.ask();
+      }
+    }, 2000);
+  };
+  tip.onMessage = (msg) => {
+    if (msg?.kind !== "hover") return;
+    tip.busy = false;
+    tip.ask();
+    if (msg.seq !== tip.seq) return; // a newer hover or an unhover
+    if (typeof msg.text !== "string" || msg.text === "") {
+      el.style.display = "none";
+      return;
+    }
+    el.textContent = msg.text; // text, never HTML
+    el.style.left = `${tip.x + 12}px`;
+    el.style.top = `${tip.y + 12}px`;
+    el.style.display = "block";
+  };
+  model.on("msg:custom", tip.onMessage);
+  return tip;
+}
+
 export default () => {
   let inner;
   return {
@@ -73,6 +179,14 @@ export default () => {
       let cleanup = null;
       let observer = null;
       let timer = null;
+      const large = model.get("_sbv_large") === true;
+      const tip = large ? hoverTip(model) : null;
+      // plotly's widget attaches its handlers after newPlot; replace some of them then (and
+      // again after every redraw that attaches them anew).
+      const afterRender = (event) => {
+        if (event.detail?.element === el) listenLarge(el, model, tip);
+      };
+      if (large) document.addEventListener("plotlywidget-after-render", afterRender);
       // JupyterLab renders before el is in the page, and Explorer tabs hide it with
       // display:none; plotly would measure the title there (height 0) and draw the subtitle
       // over it. So draw once el is laid out (it has a box, even an empty 0 x 0 one). A
@@ -84,6 +198,7 @@ export default () => {
         clearInterval(timer);
         cleanup = inner.render({ model, el });
         heal();
+        if (large) return; // listenLarge, once plotly's widget has attached its handlers
         // plotly.js sets up el.on synchronously in newPlot; if a later plotly does not, wait
         // for the event its widget sends once its own handlers are attached.
         if (typeof el.on === "function") {
@@ -103,14 +218,15 @@ export default () => {
       let heals = 0;
       const heal = () => {
         setTimeout(() => {
-          const want = (model.get("_data") ?? []).length;
+          // plotly 6+ syncs the traces as _widget_data (older front ends: _data).
+          const want = (model.get("_widget_data") ?? model.get("_data") ?? []).length;
           const have = (el.data ?? []).length;
           if (want > 0 && have === 0 && heals < 3) {
             heals += 1;
             if (typeof cleanup === "function") cleanup();
             el.replaceChildren();
             cleanup = inner.render({ model, el });
-            if (typeof el.on === "function") listen(el, model);
+            if (!large && typeof el.on === "function") listen(el, model);
             heal();
           }
         }, 400 * (heals + 1));
@@ -122,6 +238,11 @@ export default () => {
         timer = setInterval(draw, 250);
       }
       return () => {
+        if (large) {
+          document.removeEventListener("plotlywidget-after-render", afterRender);
+          model.off("msg:custom", tip.onMessage);
+          tip.el.remove();
+        }
         observer?.disconnect();
         clearInterval(timer);
         if (typeof cleanup === "function") cleanup();
