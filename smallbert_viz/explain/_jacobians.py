@@ -31,8 +31,10 @@ import numpy as np
 if TYPE_CHECKING:
     from ..attention.forward import AttentionForward
 
-#: Most path-point tokens (rows x tokens) per forward-mode batch: bounds memory for long texts.
-BATCH_TOKENS = 4096
+#: Most path-point tokens (rows x tokens) per forward-mode batch. Small batches are much faster
+#: on CPU (the activations of a batch stay in cache; benchmarks/bench_explain.py compares with
+#: the former 4096) and bound memory for long texts.
+BATCH_TOKENS = 128
 
 
 def gauss_legendre(steps: int) -> tuple[np.ndarray, np.ndarray]:
