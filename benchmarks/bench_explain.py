@@ -74,7 +74,6 @@ def previous_rule(model, score):
     """The code before: per-token products at 8, 16, 32, 64 steps until within the bound, in
     batches of 4096 path-point tokens."""
     from smallbert_viz.explain import _jacobians
-    from smallbert_viz.explain._jacobians import gauss_legendre
 
     batch, _jacobians.BATCH_TOKENS = _jacobians.BATCH_TOKENS, 4096
     try:
