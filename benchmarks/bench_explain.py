@@ -1,12 +1,15 @@
 """Benchmark: explain_pair with pooling="cls" (integrated Jacobians) vs reverse mode.
 
 Targets (issue 12): one L-8_H-128 stand-in pair <= 2 s warm, one all-MiniLM-L6-v2 pair <= 10 s
-warm. Baseline in the same run: the same path integral with reverse-mode Jacobians
+warm. Baselines in the same run: (1) the previous adaptive rule, per-token forward-mode products
+at 8, 16, 32, then 64 Gauss-Legendre steps, recomputed until the completeness error is within
+the bound (explain_pair now picks the steps from path derivatives, one product per node, and
+computes the per-token products once); (2) the same path integral with reverse-mode Jacobians
 (``tf.GradientTape.jacobian``, one backward pass per output dimension, vectorised) at the same
-Gauss-Legendre nodes as explain_pair used. Prints seconds, the ratio and both completeness
-errors. Timings on a shared machine are noisy.
+nodes as explain_pair used (``--reverse``). Prints seconds, ratios and completeness errors.
+Timings on a shared machine are noisy: the load average is printed with them.
 
-    .venv/bin/python benchmarks/bench_explain.py [--repeats 3] [--only standin|minilm]
+    .venv/bin/python benchmarks/bench_explain.py [--repeats 3] [--only standin|minilm] [--reverse]
 """
 
 from __future__ import annotations
@@ -67,13 +70,50 @@ def reverse_mode(model, explanation):
     return abs((a @ b.T).sum() + offset - explanation.score)
 
 
+def previous_rule(model, score):
+    """The code before: per-token products at 8, 16, 32, 64 steps until within the bound, in
+    batches of 4096 path-point tokens."""
+    from smallbert_viz.explain import _jacobians
+
+    batch, _jacobians.BATCH_TOKENS = _jacobians.BATCH_TOKENS, 4096
+    try:
+        return _previous_rule(model, score)
+    finally:
+        _jacobians.BATCH_TOKENS = batch
+
+
+def _previous_rule(model, score):
+    from smallbert_viz.explain._jacobians import gauss_legendre
+    from smallbert_viz.explain.pair import _integrator, _pack, _tolerance
+
+    integrator = _integrator(model, "cls", normalize=True)
+    table = integrator.forward.word_embeddings.numpy()
+    sides = []
+    for text in PAIR:
+        ids, types, _ = _pack(model, text, 128)
+        x = table[ids]
+        r = np.broadcast_to(table[0], x.shape).copy()
+        fx, fr = integrator.value(np.stack([x, r]), types).astype(np.float64)
+        sides.append((x, r, types, fx, fr))
+    (_, _, _, fx, fr), (_, _, _, gy, gr) = sides
+    offset = fr @ gy + fx @ gr - fr @ gr
+    for n in (8, 16, 32, 64):
+        nodes, weights = gauss_legendre(n)
+        a = integrator.attributions(*sides[0][:3], nodes, weights)
+        b = integrator.attributions(*sides[1][:3], nodes, weights)
+        error = abs((a @ b.T).sum() + offset - score)
+        if error <= _tolerance(score):
+            break
+    return n, error
+
+
 def seconds(fn):
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
 
 
-def run(name, model, target, repeats):
+def run(name, model, target, repeats, reverse):
     from smallbert_viz.explain import explain_pair
 
     def ours():
@@ -85,22 +125,33 @@ def run(name, model, target, repeats):
         dt, e = seconds(ours)
         times.append(dt)
     warm = statistics.median(times)
-    reverse_mode(model, e)  # warm the baseline's trace too
-    base_dt, base_error = seconds(lambda: reverse_mode(model, e))
+    load = os.getloadavg()[0]
+    old_dt, (old_steps, old_error) = seconds(lambda: previous_rule(model, e.score))
     print(
         f"{name}: explain_pair(cls) {warm:.2f} s warm (target <= {target:g} s: "
-        f"{'met' if warm <= target else 'NOT met'}), {e.steps} steps, tokens "
-        f"{len(e.tokens_a)}x{len(e.tokens_b)}, completeness error {e.completeness_error:.2e} "
-        f"(bound {e.tolerance:.2e})\n"
-        f"{' ' * len(name)}  reverse-mode GradientTape baseline, same {e.steps} steps: "
-        f"{base_dt:.2f} s, completeness error {base_error:.2e}; ratio {base_dt / warm:.1f}x"
+        f"{'met' if warm <= target else 'NOT met'}; load average {load:.1f} on "
+        f"{os.cpu_count()} cores), {e.steps} steps, tokens {len(e.tokens_a)}x{len(e.tokens_b)}, "
+        f"completeness error {e.completeness_error:.2e} (bound {e.tolerance:.2e})\n"
+        f"{' ' * len(name)}  previous code (per-token products at 8, 16, 32, 64 steps, batches "
+        f"of 4096 tokens): "
+        f"{old_dt:.2f} s, {old_steps} steps, completeness error {old_error:.2e}; "
+        f"ratio {old_dt / warm:.1f}x",
+        flush=True,
     )
+    if reverse:
+        reverse_mode(model, e)  # warm the baseline's trace too
+        base_dt, base_error = seconds(lambda: reverse_mode(model, e))
+        print(
+            f"{' ' * len(name)}  reverse-mode GradientTape baseline, same {e.steps} steps: "
+            f"{base_dt:.2f} s, completeness error {base_error:.2e}; ratio {base_dt / warm:.1f}x"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["standin", "minilm"])
+    parser.add_argument("--reverse", action="store_true", help="also time reverse mode")
     args = parser.parse_args()
     from smallbert_viz import load_model
     from smallbert_viz.models.standin import build_standin
@@ -108,9 +159,11 @@ def main() -> None:
     if args.only in (None, "standin"):
         folder = Path(tempfile.mkdtemp(prefix="bench-explain-"))
         encoder, pre = build_standin(folder, 8, 128, 2, seed=0)
-        run("L-8_H-128_A-2 stand-in", load_model(encoder, preprocessor=pre), 2.0, args.repeats)
+        standin = load_model(encoder, preprocessor=pre)
+        run("L-8_H-128_A-2 stand-in", standin, 2.0, args.repeats, args.reverse)
     if args.only in (None, "minilm"):
-        run("all-MiniLM-L6-v2", load_model("all-MiniLM-L6-v2"), 10.0, args.repeats)
+        minilm = load_model("all-MiniLM-L6-v2")
+        run("all-MiniLM-L6-v2", minilm, 10.0, args.repeats, args.reverse)
 
 
 if __name__ == "__main__":

@@ -177,6 +177,23 @@ fig = sv.comparison_scatter(
 fig.show()
 
 # %% [markdown]
+# ### Linked selection
+#
+# `CompareExplorer` shows the same two panels as a live widget: draw a box or lasso (or click a
+# point) in either panel and the same sentences light up in both, with a table of the selected
+# sentences and their neighbour overlap (`.selected` holds their row numbers,
+# `.to_pandas(selected_only=True)` the table). A group that sits together in one model's
+# layout and scatters in the other's is where the two models disagree. Passing
+# `comparison=` reuses the comparison above instead of embedding again.
+
+# %%
+from smallbert_viz.widgets import CompareExplorer
+
+explorer = CompareExplorer(texts, comparison=comparison)
+explorer.select(np.argsort(comparison.neighbor_overlap, kind="stable")[:5])  # as a lasso would
+explorer
+
+# %% [markdown]
 # ## Where the models disagree most
 #
 # The sentences with the lowest neighbour overlap: their neighbourhoods differ most between

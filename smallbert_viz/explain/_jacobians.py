@@ -15,7 +15,11 @@ copy of the path point with its own tangent.
 
 The integral is a Gauss-Legendre rule on [0, 1]; the integrand is smooth (LayerNorm, softmax,
 GELU, tanh), so few nodes reach float32 accuracy. The completeness residual
-``f(x) - f(r) - sum_i A_i`` measures the quadrature error directly.
+``f(x) - f(r) - sum_i A_i`` measures the quadrature error directly, and by linearity it depends
+only on the *total* derivative ``J(z) (x - r)`` along the path: ``sum_i A_i`` is the same rule
+applied to it. One tangent (all of ``x - r``) per node gives that derivative, so a rule's
+completeness error costs ``steps`` products instead of ``steps x tokens``: ``path_derivatives``
+lets the caller pick the number of steps before paying for the per-token products once.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ import numpy as np
 if TYPE_CHECKING:
     from ..attention.forward import AttentionForward
 
-#: Most path-point tokens (rows x tokens) per forward-mode batch: bounds memory for long texts.
-BATCH_TOKENS = 4096
+#: Most path-point tokens (rows x tokens) per forward-mode batch. Small batches are much faster
+#: on CPU (the activations of a batch stay in cache; benchmarks/bench_explain.py compares with
+#: the former 4096) and bound memory for long texts.
+BATCH_TOKENS = 128
 
 
 def gauss_legendre(steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +73,7 @@ class PathIntegrator:
         self._jvp = tf.function(
             self._jvp_graph, input_signature=[matrix, matrix, ints, floats, floats, ints]
         )
+        self._total = tf.function(self._total_graph, input_signature=[matrix, matrix, ints, floats])
 
     def _sentence(self, word_vectors, types):
         import tensorflow as tf
@@ -96,6 +103,36 @@ class PathIntegrator:
             vector = self._sentence(points, types)
         jvp = acc.jvp(vector) * weights[:, tf.newaxis]  # [R, D]
         return tf.math.unsorted_segment_sum(jvp, rows, tokens)  # [T, D]
+
+    def _total_graph(self, x, r, types, alphas):
+        """Nodes alpha_k -> ``J(z_k) (x - r)``, the path derivative of f, ``[K, D]``."""
+        import tensorflow as tf
+
+        delta = x - r
+        points = r[tf.newaxis] + alphas[:, tf.newaxis, tf.newaxis] * delta[tf.newaxis]
+        tangents = tf.broadcast_to(delta[tf.newaxis], tf.shape(points))
+        with tf.autodiff.ForwardAccumulator(primals=points, tangents=tangents) as acc:
+            vector = self._sentence(points, types)
+        return acc.jvp(vector)
+
+    def path_derivatives(
+        self, x: np.ndarray, r: np.ndarray, types: np.ndarray, nodes: np.ndarray
+    ) -> np.ndarray:
+        """``d f(r + a (x - r)) / da`` at every node ``a``, ``[K, D]`` float64 (one product each).
+
+        ``weights @ path_derivatives(...)`` equals ``attributions(...).sum(0)`` for the same
+        rule, so it gives a rule's completeness residual at a ``1 / tokens`` of the cost.
+        """
+        tokens = max(1, x.shape[0])
+        per_batch = max(1, BATCH_TOKENS // tokens)
+        x32, r32 = np.asarray(x, np.float32), np.asarray(r, np.float32)
+        parts = [
+            self._total(x32, r32, types, np.asarray(nodes[s : s + per_batch], np.float32))
+            .numpy()
+            .astype(np.float64)
+            for s in range(0, len(nodes), per_batch)
+        ]
+        return np.concatenate(parts)
 
     def value(self, word_vectors: np.ndarray, types: np.ndarray) -> np.ndarray:
         """Sentence vectors ``[B, D]`` of ``[B, T, H]`` word embeddings (one ``types`` row)."""

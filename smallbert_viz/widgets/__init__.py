@@ -11,6 +11,7 @@ from smallbert_viz._lazy import lazy_exports
 
 _EXPORTS = {
     "AttentionExplorer": "smallbert_viz.widgets.attention",
+    "CompareExplorer": "smallbert_viz.widgets.compare",
     "EventFigureWidget": "smallbert_viz.widgets._event_figure",
     "Explorer": "smallbert_viz.widgets.explorer",
     "ProjectionExplorer": "smallbert_viz.widgets.projection",
