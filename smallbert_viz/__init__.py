@@ -19,6 +19,8 @@ _EXPORTS = {
     "EmbeddingSpec": "smallbert_viz.embedding_spec",
     "token_vectors": "smallbert_viz.embedding",
     "TokenVectors": "smallbert_viz.embedding",
+    "embed_to_disk": "smallbert_viz.embed_to_disk",
+    "EmbedToDiskResult": "smallbert_viz.embed_to_disk",
     "Provenance": "smallbert_viz.provenance",
     "ModelInfo": "smallbert_viz.provenance",
     # attention
@@ -67,6 +69,7 @@ _EXPORTS = {
     "ProjectionExplorer": "smallbert_viz.widgets",
     "AttentionExplorer": "smallbert_viz.widgets",
     "Explorer": "smallbert_viz.widgets",
+    "CompareExplorer": "smallbert_viz.widgets",
     "report": "smallbert_viz.reporting",
     "EmbedResult": "smallbert_viz.magic.result",
     "save": "smallbert_viz.views.export",
@@ -80,6 +83,8 @@ _EXPORTS = {
     "ModelNotFoundError": "smallbert_viz.errors",
     "NotABertEncoderError": "smallbert_viz.errors",
     "AttentionMismatchError": "smallbert_viz.errors",
+    "ResumeMismatchError": "smallbert_viz.embed_to_disk",
+    "PrecisionMixError": "smallbert_viz.models.precision",
     "BrowserNotFoundError": "smallbert_viz.views.export",
 }
 
