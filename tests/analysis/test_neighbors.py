@@ -1,3 +1,4 @@
+import re
 import tracemalloc
 
 import numpy as np
@@ -220,6 +221,10 @@ def test_faiss_is_preferred_and_its_search_effort_is_stated(mixture):
     result = nearest_neighbors(mixture, k=10, method="approximate")
     assert result.library.startswith("faiss ") and "IVF" in result.library
     assert "nprobe" in result.describe() and result.recall >= 0.9
+    # The search effort stopped once the tuning sample reached its target recall, well before
+    # probing every cell (which would be an exact search at extra cost).
+    cells, probes = (int(v) for v in re.findall(r"IVF ([\d,]+) cells, nprobe (\d+)", result.library)[0])
+    assert probes < cells
 
 
 def test_missing_library_is_named_with_the_install_command(mixture, monkeypatch):
