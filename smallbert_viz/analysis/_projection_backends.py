@@ -96,11 +96,46 @@ def _import_umap() -> Any:
                 delattr(umap_module, "parametric_umap")
 
 
+#: Keep umap-learn's Numba machine code on disk between processes (see :func:`_cache_umap_jit`).
+CACHE_UMAP_JIT = True
+
+
+def _cache_umap_jit() -> int:
+    """Let Numba keep umap-learn's compiled functions on disk; returns how many were switched.
+
+    umap-learn compiles its Numba functions (graph weights, layout epochs) in every new process
+    and marks almost none ``cache=True``; that compilation is most of a fresh kernel's first
+    ``project()`` of 10,000 points. Enabling Numba's own on-disk cache for them makes every later
+    process load the machine code instead (the first process on a machine still compiles: a cold
+    CI run pays it). Numba stores it next to umap's sources, or under ``NUMBA_CACHE_DIR``, and
+    recompiles when umap's source files change. Set :data:`CACHE_UMAP_JIT` to False to opt out.
+    """
+    import sys
+
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    switched = 0
+    for name, module in list(sys.modules.items()):
+        if not (name == "umap" or name.startswith("umap.")) or module is None:
+            continue
+        for obj in list(vars(module).values()):
+            if isinstance(obj, Dispatcher) and isinstance(obj._cache, NullCache):
+                try:
+                    obj.enable_caching()
+                except Exception:  # noqa: BLE001 - e.g. no writable cache location: stay JIT
+                    continue
+                switched += 1
+    return switched
+
+
 def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
     try:
         umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
         raise ImportError("method='umap' needs umap-learn: pip install umap-learn==0.5.12") from exc
+    if CACHE_UMAP_JIT:
+        _cache_umap_jit()
 
     n = x.shape[0]
     k = p["n_neighbors"]

@@ -1,4 +1,4 @@
-"""Nearest neighbours: exact by chunked matrix products, approximate (pynndescent) at scale.
+"""Nearest neighbours: exact by chunked matrix products, approximate (faiss IVF) at scale.
 
 Scores follow one convention in every analysis: larger means more similar. For
 ``metric="euclidean"`` the score is the *negative* Euclidean distance.
@@ -7,8 +7,9 @@ Exact search processes rows in chunks, so at most ``chunk_size x N`` scores (plu
 ``argpartition`` indices) exist at once; the full N x N matrix is never built (about 64 MB with
 the default chunking, whatever N is). Its time grows as N^2, so beyond
 :data:`APPROXIMATE_ABOVE` rows ``method="auto"`` switches to an approximate neighbour graph
-built by NN-descent (pynndescent, which umap-learn already depends on); time and memory then
-grow about linearly in N. An approximate result always carries its measured recall: the share
+built from an inverted-file index (faiss; NN-descent from pynndescent, which umap-learn
+depends on, when faiss is not installed; see ``_approximate.py``), with exact scores for the
+pairs found; time and memory then grow far slower than N^2. An approximate result always carries its measured recall: the share
 of the exact k nearest neighbours it found, on a sample of up to :data:`RECALL_QUERIES` rows
 (benchmarks/bench_neighbors.py prints times, recall and peak memory).
 """
@@ -37,7 +38,7 @@ APPROXIMATE_ABOVE = 50_000
 RECALL_QUERIES = 1_000
 #: ``progress=None`` prints a stage line from this many rows on (the search takes a while).
 PROGRESS_MIN_ROWS = 50_000
-# NN-descent finds the k nearest more reliably when it keeps a somewhat longer list per row.
+# NN-descent (the pynndescent fallback) finds the k nearest more reliably with a longer list.
 _MIN_GRAPH_NEIGHBORS = 20
 
 # Bytes per score-matrix element while a chunk is alive: float32 scores + int64 argpartition.
@@ -82,7 +83,7 @@ class Neighbors:
         return int(self.indices.shape[1])
 
     def describe(self) -> str:
-        """One line for provenance: "10 neighbours, approximate (pynndescent 0.7.0), ..."."""
+        """One line for provenance: "10 neighbours, approximate (faiss 1.15.1, IVF ...), ..."."""
         head = f"{self.k} neighbour{'s' if self.k != 1 else ''} by {self.metric}"
         if self.method == "exact":
             return f"{head}, exact"
@@ -115,8 +116,9 @@ def nearest_neighbors(
     method : {"auto", "exact", "approximate"}
         ``"auto"``: exact up to ``approximate_above`` rows, approximate beyond (always exact for
         ``metric="dot"``, which approximate search does not support). ``"approximate"``:
-        NN-descent (pynndescent); the result's ``recall`` says how many of the exact
-        neighbours it found.
+        faiss's IVF index, its search effort raised until a tuning sample reaches 0.97
+        recall (pynndescent if faiss is missing); the result's ``recall`` says how many of
+        the exact neighbours it found, measured on another sample.
     exclude_self : bool
         Leave each row out of its own neighbours (an identical duplicate row still counts).
     chunk_size : int, optional

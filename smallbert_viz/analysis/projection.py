@@ -2,11 +2,13 @@
 
 UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in how the k nearest neighbours
 are found: by :func:`~smallbert_viz.analysis.nearest_neighbors` (exact chunked matrix products up
-to ``APPROXIMATE_ABOVE`` rows, NN-descent beyond, with its measured recall), or taken from a
+to ``APPROXIMATE_ABOVE`` rows, an approximate index beyond, with its measured recall), or taken from a
 :class:`~smallbert_viz.analysis.Neighbors` the caller already has (``neighbors=``), so one graph
 feeds neighbour lists, the projection and the analyses built on them. The graph is handed to UMAP
-as ``precomputed_knn``; below the approximate threshold that skips NN-descent and its Numba
-compilation, which dominate a fresh process (benchmarks/bench_projection.py measures it).
+as ``precomputed_knn``, which skips umap-learn's own NN-descent and its Numba compilation; the
+Numba code umap-learn still compiles (graph weights, layout epochs) is kept in Numba's disk cache,
+so only the first process on a machine compiles it (benchmarks/bench_projection.py measures
+both).
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its

@@ -1,3 +1,4 @@
+import re
 import tracemalloc
 
 import numpy as np
@@ -175,13 +176,23 @@ def _recall(got, truth):
     return np.mean([len(set(a) & set(b)) / truth.shape[1] for a, b in zip(got, truth)])
 
 
+@pytest.fixture(params=["faiss", "pynndescent"])
+def library(request, monkeypatch):
+    """Each approximate-search library in turn (the preferred one first, then the fallback)."""
+    from smallbert_viz.analysis import _approximate
+
+    pytest.importorskip(request.param)
+    monkeypatch.setattr(_approximate, "LIBRARIES", (request.param,))
+    return request.param
+
+
 @pytest.mark.slow  # the first approximate search in a session compiles pynndescent
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-def test_approximate_finds_most_neighbours_and_reports_its_recall(mixture, metric):
+def test_approximate_finds_most_neighbours_and_reports_its_recall(mixture, metric, library):
     result = nearest_neighbors(mixture, k=10, metric=metric, method="approximate")
     truth = NearestNeighbors(n_neighbors=10, metric=metric, algorithm="brute").fit(mixture)
     dist, idx = truth.kneighbors()
-    assert result.method == "approximate" and result.library.startswith("pynndescent ")
+    assert result.method == "approximate" and result.library.startswith(library + " ")
     assert result.indices.shape == (3000, 10) and result.indices.dtype == np.int64
     assert not (result.indices == np.arange(3000)[:, None]).any()  # self excluded
     assert (np.diff(result.scores, axis=1) <= 0).all()
@@ -199,7 +210,31 @@ def test_approximate_finds_most_neighbours_and_reports_its_recall(mixture, metri
         expected = -np.linalg.norm(a - b, axis=2)
     np.testing.assert_allclose(result.scores, expected, atol=1e-5)
     text = result.describe()
-    assert "approximate (pynndescent" in text and "recall@10" in text and "1,000 queries" in text
+    assert f"approximate ({library}" in text and "recall@10" in text and "1,000 queries" in text
+
+
+def test_faiss_is_preferred_and_its_search_effort_is_stated(mixture):
+    pytest.importorskip("faiss")
+    from smallbert_viz.analysis import _approximate
+
+    assert _approximate.LIBRARIES[0] == "faiss"
+    result = nearest_neighbors(mixture, k=10, method="approximate")
+    assert result.library.startswith("faiss ") and "IVF" in result.library
+    assert "nprobe" in result.describe() and result.recall >= 0.9
+    # The search effort stopped once the tuning sample reached its target recall, well before
+    # probing every cell (which would be an exact search at extra cost).
+    cells, probes = (int(v) for v in re.findall(r"IVF ([\d,]+) cells, nprobe (\d+)", result.library)[0])
+    assert probes < cells
+
+
+def test_missing_library_is_named_with_the_install_command(mixture, monkeypatch):
+    from smallbert_viz.analysis import _approximate
+
+    monkeypatch.setattr(_approximate, "LIBRARIES", ("smallbert_viz_no_such_ann_library",))
+    with pytest.raises(ImportError, match="pip install faiss-cpu"):
+        nearest_neighbors(mixture, k=5, method="approximate")
+    # Exact search needs no extra library.
+    assert nearest_neighbors(mixture[:200], k=5, method="auto").method == "exact"
 
 
 @pytest.mark.slow  # the first approximate search in a session compiles pynndescent
@@ -221,7 +256,7 @@ def test_auto_switches_at_the_threshold(mixture):
 
 
 @pytest.mark.slow  # the first approximate search in a session compiles pynndescent
-def test_approximate_including_self_and_query_neighbors(mixture):
+def test_approximate_including_self_and_query_neighbors(mixture, library):
     result = nearest_neighbors(mixture, k=4, exclude_self=False, method="approximate")
     assert (result.indices[:, 0] == np.arange(3000)).mean() > 0.99
     corpus, queries = mixture[:2500], mixture[2500:]

@@ -340,7 +340,8 @@ def test_sampling_and_approximate_graph_switch_on_by_size(many_blobs, monkeypatc
 
 
 @pytest.mark.slow  # a fresh interpreter compiles UMAP's Numba code
-def test_umap_projection_does_not_import_tensorflow():
+def test_umap_projection_does_not_import_tensorflow_and_caches_umaps_jit(tmp_path):
+    import os
     import subprocess
     import sys
 
@@ -353,5 +354,12 @@ def test_umap_projection_does_not_import_tensorflow():
         "print('tensorflow' in sys.modules, umap.ParametricUMAP.__name__, "
         "'umap.parametric_umap' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert out.stdout.split() == ["False", "ParametricUMAP", "False"]
+    # umap-learn's compiled layout and graph functions were written to Numba's disk cache, so
+    # the next process loads them instead of compiling again.
+    cached = {p.name.split(".")[0] for p in tmp_path.rglob("*.nbi")}
+    assert {"layouts", "umap_"} <= cached, cached
