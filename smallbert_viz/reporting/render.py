@@ -264,6 +264,33 @@ def figure_json(fig: go.Figure, packer: Packer | None = None, name: str = "fig")
     return spec
 
 
+def sentence_categories(
+    spec: dict[str, Any], rows: np.ndarray, labelled: bool
+) -> dict[str, Any]:
+    """``spec`` with heatmap categories and tick labels naming sentences made by reference.
+
+    The similarity heatmap's categories are ``"#<row> [label]: <text>"`` and its tick labels
+    the texts cut short: a second copy of up to ``HEATMAP_MAX_ROWS`` texts. When the figure's
+    categories are those of ``rows`` (checked by their ``#<row>`` prefix), they become
+    ``{"sentenceRows": ...}`` and the page builds them from its one copy of the texts.
+    """
+    rows = [int(r) for r in rows]
+    changed = False
+    for trace in spec["data"]:
+        y = trace.get("y")
+        if trace.get("type") != "heatmap" or not isinstance(y, list) or len(y) != len(rows):
+            continue
+        if all(isinstance(c, str) and re.match(rf"#{r}\b", c) for c, r in zip(y, rows)):
+            trace["y"] = {"sentenceRows": True, "labelled": labelled}
+            changed = True
+    if changed:
+        for axis in ("xaxis", "yaxis"):
+            ax = spec["layout"].get(axis, {})
+            if isinstance(ax.get("ticktext"), list) and len(ax["ticktext"]) == len(rows):
+                ax["ticktext"] = {"sentenceRows": True, "maxChars": 40}
+    return spec
+
+
 def _table(rows: list[tuple[str, str]], cls: str) -> str:
     body = "".join(
         f"<tr><th scope='row'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
@@ -443,7 +470,10 @@ def render_html(content: ReportContent) -> str:
     scripts = [packer.text("plotly-js", plotly_js), packer.text("report-js", js)]
     blocks = [_script_block("report-data", page_data(content, packer))]
     for name, fig in content.figures.items():
-        blocks.append(_script_block(f"fig-{name}", figure_json(fig, packer, name)))
+        spec = figure_json(fig, packer, name)
+        if name == "similarity":
+            spec = sentence_categories(spec, content.heatmap_rows, content.labels is not None)
+        blocks.append(_script_block(f"fig-{name}", spec))
     blocks.append(_script_block("report-scripts", scripts))
 
     note = (

@@ -58,9 +58,14 @@
       .replace(/%/g, "&#37;");
   }
 
-  function hoverText(raw, maxChars) {
+  function shortText(raw, maxChars) {
     var text = String(raw).split(/\s+/).filter(Boolean).join(" ");
     if (text.length > maxChars) text = text.slice(0, Math.max(maxChars - 1, 0)).trimEnd() + "\u2026";
+    return text;
+  }
+
+  function hoverText(raw, maxChars) {
+    var text = shortText(raw, maxChars);
     var lines = [];
     var line = "";
     text.split(" ").forEach(function (word) {
@@ -110,7 +115,22 @@
     var spec = readJSON(id);
     if (!spec) return Promise.resolve(null);
     var jobs = [];
+    ["xaxis", "yaxis"].forEach(function (axis) {
+      var ax = spec.layout[axis];
+      if (ax && ax.ticktext && ax.ticktext.sentenceRows) {
+        ax.ticktext = data.heatmapRows.map(function (i) {
+          return escapeText(shortText(texts[i], ax.ticktext.maxChars));
+        });
+      }
+    });
     spec.data.forEach(function (trace) {
+      if (trace.y && trace.y.sentenceRows) {  // "#<row> [label]: <text>" (render.sentence_categories)
+        var labelled = trace.y.labelled && labels;
+        trace.y = data.heatmapRows.map(function (i) {
+          return "#" + i + (labelled ? " [" + escapeText(labels[i]) + "]" : "") + ": " +
+            hoverText(texts[i], Infinity);
+        });
+      }
       if (trace.z && trace.z.quantized) trace.z = decodeQuantized(trace.z.quantized);
       if (trace.xFromY) {
         trace.x = trace.y;
