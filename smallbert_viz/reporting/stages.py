@@ -221,10 +221,11 @@ def keywords(corpus: ViewCorpus, proj: Projection, seed: int) -> KeywordView:
 
 
 def duplicates(corpus: ViewCorpus, nb: Neighbors) -> DuplicatesView:
-    """Near-duplicate pairs, searched with the report's neighbour count."""
-    from smallbert_viz.views.duplicates import duplicates_view
+    """Near-duplicate pairs from the report's own neighbour graph (no second search)."""
+    from smallbert_viz.views.duplicates import duplicates_from_graph
+    from smallbert_viz.views.policy import DUPLICATES_SHOWN
 
-    return duplicates_view(corpus, k=nb.k)
+    return duplicates_from_graph(corpus, nb, shown=DUPLICATES_SHOWN)
 
 
 def layer_sample(labels: Sequence[str], size: int, seed: int) -> np.ndarray | None:

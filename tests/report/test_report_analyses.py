@@ -145,3 +145,27 @@ def test_layer_section_with_labels(standin_model):
     prov = dict(content.provenance.rows())
     assert "cls pooling per layer" in prov["layers"]
     assert "'pooled'" in html.unescape(acc.layout.title.subtitle.text)
+
+
+def test_duplicates_from_the_report_graph_equal_near_duplicates():
+    """The report's near-duplicates read its one neighbour graph; the pairs equal a fresh
+    near_duplicates search, also with a group larger than k (the saturated path)."""
+    from smallbert_viz.analysis import near_duplicates, nearest_neighbors
+    from smallbert_viz.provenance import Provenance
+    from smallbert_viz.views.duplicates import duplicates_from_graph
+    from smallbert_viz.views.inputs import ViewCorpus
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x[:40] = x[0] + rng.normal(scale=0.05, size=(40, 16))  # 40 copies: more than k = 10
+    x[100:103] = x[100] + rng.normal(scale=0.05, size=(3, 16))
+    texts = [f"sentence {i} words" for i in range(300)]
+    texts[250] = texts[251]  # same text joined whatever the vectors
+    corpus = ViewCorpus(texts, None, x, None, Provenance.from_text("synthetic"))
+    graph = nearest_neighbors(x, k=10, metric="cosine", method="exact")
+    got = duplicates_from_graph(corpus, graph, shown=5).result
+    ref = near_duplicates(x, texts, threshold=policy.DUPLICATE_THRESHOLD, k=10, method="exact")
+    assert len(ref) > 40 * 39 // 2  # the big group is found whole
+    np.testing.assert_array_equal(got.pairs, ref.pairs)
+    np.testing.assert_allclose(got.scores, ref.scores, atol=1e-6)
+    np.testing.assert_array_equal(got.lexical, ref.lexical)
