@@ -232,24 +232,21 @@ def figure_json(fig: go.Figure, packer: Packer | None = None, name: str = "fig")
     holding row numbers) keeps only a reference to its packed rows (:func:`_point_trace`).
     Other arrays stay plotly's base64 typed arrays.
     """
-    import plotly.io
+    import plotly.graph_objects as go
 
-    traces = []
-    for t, trace in enumerate(fig.data):
-        light = None if packer is None else _point_trace(trace, packer, f"{name}-{t}")
-        traces.append(trace if light is None else light)
     if packer is None:
         spec = json.loads(fig.to_json())
     else:
-        spec = json.loads(
-            plotly.io.to_json(
-                {
-                    "data": [t if isinstance(t, dict) else t.to_plotly_json() for t in traces],
-                    "layout": fig.layout.to_plotly_json(),
-                },
-                validate=False,
-            )
-        )
+        traces, points = [], {}
+        for t, trace in enumerate(fig.data):
+            light = _point_trace(trace, packer, f"{name}-{t}")
+            if light is not None:
+                points[t] = light.pop("points")
+            traces.append(trace.to_plotly_json() if light is None else light)
+        # Through a Figure again so that the other arrays become plotly's base64 typed arrays.
+        spec = json.loads(go.Figure({"data": traces, "layout": fig.layout}).to_json())
+        for t, ref in points.items():
+            spec["data"][t]["points"] = ref
     for trace in spec["data"]:
         if trace.get("type") != "heatmap":
             continue
