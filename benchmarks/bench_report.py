@@ -161,7 +161,8 @@ def child_scale(args: argparse.Namespace) -> None:
 
     from smallbert_viz import load_model
     from smallbert_viz.models.standin import build_standin
-    from smallbert_viz.reporting import report
+    from smallbert_viz.reporting import build_content
+    from smallbert_viz.reporting.render import render_html
 
     if args.scale_model == "standin":
         enc, pre = build_standin(Path(args.tmp) / "standin", 8, 128, 2, seed=0)
@@ -172,21 +173,22 @@ def child_scale(args: argparse.Namespace) -> None:
     out = Path(args.tmp) / f"report_{args.n}.html"
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    report(
+    # report() is exactly build_content + render_html + write; timed here in its parts.
+    content = build_content(
         texts,
         labels,
         model=model,
         embeddings=emb,
         pooling="cls",
         provenance=f"synthetic Gaussian mixture ({SCALE_CLUSTERS} clusters), seed 0",
-        path=out,
         progress=False,
     )
+    t1 = time.perf_counter()
+    out.write_text(render_html(content), encoding="utf-8")
     seconds = time.perf_counter() - t0
-    from smallbert_viz.reporting.render import read_page_data  # noqa: F401 (format check)
-
+    stages = dict(content.timings) | {"render+write": time.perf_counter() - t1}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"s": seconds, "bytes": out.stat().st_size, "peak": peak,
+    print(json.dumps({"s": seconds, "bytes": out.stat().st_size, "peak": peak, "stages": stages,
                       "peak_before": rss_before * 1024, "path": str(out)}))
 
 
@@ -230,6 +232,7 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
             t_s, t_mb, t_open = TARGETS.get(n, (None, None, None))
             print(f"== N = {n:,} (load now {os.getloadavg()[0]:.1f})")
             print(f"  report  {r['s']:7.1f} s   target {t_s or '-'}")
+            print("  stages  " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items()))
             print(f"  size    {mb:7.2f} MB  target {t_mb or '-'}")
             print(f"  peak    {gb:7.2f} GB RSS (child; {r['peak_before'] / 1e9:.2f} GB before the "
                   "call: TensorFlow, model, corpus)")
