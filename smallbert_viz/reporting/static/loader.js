@@ -1,9 +1,9 @@
 /* smallbert-viz report loader: unpacks the page's packed blocks, then runs plotly.js and
  * report.js from them.
  *
- * Large data travels as base64 of raw DEFLATE in <script type="application/octet-stream"> (see
- * reporting/render.py, Packer). The browser's own DecompressionStream("deflate-raw") inflates
- * it: no library, no network, works from file://. Numbers are little-endian typed arrays whose
+ * Large data travels as base64 of raw DEFLATE in script elements of type
+ * application/octet-stream (see reporting/render.py, Packer). The browser's own
+ * DecompressionStream("deflate-raw") inflates it: no library, no network, works from file://. Numbers are little-endian typed arrays whose
  * bytes were shuffled (all first bytes, then all second bytes...) so that they compress well.
  * Only our own code (plotly.js, report.js) is run as script; data is only ever JSON.parse'd.
  */
