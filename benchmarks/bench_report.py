@@ -16,6 +16,20 @@ Sentences: the first N lines of benchmarks/data/sentences.txt (unlabelled), or w
 ``--labelled`` the bundled sample corpus repeated to N with its labels (duplicates included).
 
     python benchmarks/bench_report.py [--n 1000] [--models all-MiniLM-L6-v2,standin] [--labelled]
+
+Scale (``--scale 1000,100000[,1000000]``): the report of N sentences with the EMBEDDINGS GIVEN
+and the model loaded (``--scale-model``: the stand-in L-8_H-128_A-2, the default model's size,
+or a model name such as all-MiniLM-L6-v2), each
+N in a fresh process. Corpus: benchmarks/data/sentences.txt cycled, each line suffixed with its
+counter ("... (123456)") so every text differs; labels: 8 groups by line number; embeddings:
+a seeded Gaussian mixture of the model's width (500 unit-variance centres, noise sigma 0.8, so
+cosine ~0.6 within a cluster; every 1,000th row a near-copy of the row before: planted
+near-duplicates), named by provenance= (not re-checked). Synthetic vectors keep the benchmark
+about the report, not about embedding 10^5 texts. Printed: seconds from the call to the written
+file, size, the child's peak RSS, and the time from opening the file in headless Chromium
+(network blocked) until every plot is drawn (``body[data-ready]``), with the number of table
+rows in the page. Baseline: the code before this change, as measured in issue 11 at 100,000
+(408 s, 41 MB, 4.2 GB, 17 s to open) and 7 MB at 1,000; printed as ratios.
 """
 
 from __future__ import annotations
@@ -117,16 +131,146 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
+#: Clusters of the synthetic vectors of --scale.
+SCALE_CLUSTERS = 500
+#: The old report at 100,000 sentences (issue 11) and 1,000 (size only): s, MB, GB, open s.
+BASELINE = {100_000: (408.0, 41.0, 4.2, 17.0), 1000: (None, 7.0, None, None)}
+#: Targets of issue 11 per N: s, MB, open s.
+TARGETS = {1000: (None, 6.0, None), 100_000: (60.0, 15.0, 5.0), 1_000_000: (600.0, 100.0, 30.0)}
+
+
+def scale_corpus(n: int, hidden: int):
+    """Texts: sentences.txt cycled with counters. Vectors: a seeded Gaussian mixture."""
+    import numpy as np
+
+    base = [t for t in SENTENCES.read_text(encoding="utf8").splitlines() if t.strip()]
+    texts = [f"{base[i % len(base)]} ({i})" for i in range(n)]
+    labels = [f"group {i % 8}" for i in range(n)]
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(SCALE_CLUSTERS, hidden)).astype(np.float32)
+    emb = centres[rng.integers(0, SCALE_CLUSTERS, n)]
+    emb += rng.normal(scale=0.8, size=emb.shape).astype(np.float32)  # cosine ~0.6 in a cluster
+    # Planted near-duplicates: every 1,000th row is a slightly moved copy of the row before.
+    copies = np.arange(1000, n, 1000)
+    emb[copies] = emb[copies - 1] + rng.normal(scale=0.05, size=(len(copies), hidden))
+    return texts, labels, emb
+
+
+def child_scale(args: argparse.Namespace) -> None:
+    import resource
+
+    from smallbert_viz import load_model
+    from smallbert_viz.models.standin import build_standin
+    from smallbert_viz.reporting import build_content
+    from smallbert_viz.reporting.render import render_html
+
+    if args.scale_model == "standin":
+        enc, pre = build_standin(Path(args.tmp) / "standin", 8, 128, 2, seed=0)
+        model = load_model(enc, preprocessor=pre)
+    else:
+        model = load_model(args.scale_model)
+    texts, labels, emb = scale_corpus(args.n, model.hidden_size)
+    out = Path(args.tmp) / f"report_{args.n}.html"
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    # report() is exactly build_content + render_html + write; timed here in its parts.
+    content = build_content(
+        texts,
+        labels,
+        model=model,
+        embeddings=emb,
+        pooling="cls",
+        provenance=f"synthetic Gaussian mixture ({SCALE_CLUSTERS} clusters), seed 0",
+        progress=False,
+    )
+    t1 = time.perf_counter()
+    out.write_text(render_html(content), encoding="utf-8")
+    seconds = time.perf_counter() - t0
+    stages = dict(content.timings) | {"render+write": time.perf_counter() - t1}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"s": seconds, "bytes": out.stat().st_size, "peak": peak, "stages": stages,
+                      "peak_before": rss_before * 1024, "path": str(out)}))
+
+
+def open_and_draw(path: Path) -> tuple[float, int]:
+    """Seconds from navigation to every plot drawn, in headless Chromium offline; table rows."""
+    sys.path.insert(0, str(HERE.parent))
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else r.abort())
+        t0 = time.perf_counter()
+        page.goto(path.as_uri(), timeout=600_000)
+        page.wait_for_selector("body[data-ready='true']", timeout=600_000)
+        seconds = time.perf_counter() - t0
+        rows = page.evaluate("document.querySelectorAll('#sentence-table tbody tr').length")
+        browser.close()
+    return seconds, rows
+
+
+def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
+    load = os.getloadavg()
+    print(f"report with embeddings given, model {model}; fresh process per N; load "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores (shared: noisy)")
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = cache_dir or scratch
+        for n in sizes:
+            with tempfile.TemporaryDirectory() as tmp:
+                cmd = [sys.executable, __file__, "--child-scale", "--tmp", tmp, "--cache", cache,
+                       "--n", str(n), "--scale-model", model]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    sys.exit(f"N={n} failed:\n{proc.stderr[-3000:]}")
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                opened, rows = open_and_draw(Path(r["path"]))
+            mb, gb = r["bytes"] / 1e6, r["peak"] / 1e9
+            t_s, t_mb, t_open = TARGETS.get(n, (None, None, None))
+            print(f"== N = {n:,} (load now {os.getloadavg()[0]:.1f})")
+            print(f"  report  {r['s']:7.1f} s   target {t_s or '-'}")
+            print("  stages  " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items()))
+            print(f"  size    {mb:7.2f} MB  target {t_mb or '-'}")
+            print(f"  peak    {gb:7.2f} GB RSS (child; {r['peak_before'] / 1e9:.2f} GB before the "
+                  "call: TensorFlow, model, corpus)")
+            print(f"  open    {opened:7.1f} s to every plot drawn (headless Chromium, offline), "
+                  f"{rows} table rows in the page; target {t_open or '-'}")
+            old = BASELINE.get(n)
+            if old:
+                ratios = []
+                for name, now, before in (("time", r["s"], old[0]), ("size", mb, old[1]),
+                                          ("peak RSS", gb, old[2]), ("open", opened, old[3])):
+                    if before:
+                        ratios.append(f"{name} {before / now:.1f}x")
+                print("  vs the old report (issue 11's figures): " + ", ".join(ratios) +
+                      " smaller/faster")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--labelled", action="store_true", help="sample corpus repeated, labels")
+    parser.add_argument("--scale", help="comma-separated N: the large-corpus benchmark")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-scale", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scale-model", default="standin", help="--scale: standin (default) or a model name"
+    )
     args = parser.parse_args()
+    if args.child_scale:
+        child_scale(args)
+        return
     if args.child:
         child(args)
+        return
+    if args.scale:
+        scale([int(v) for v in args.scale.split(",")], args.scale_model, args.cache)
         return
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]

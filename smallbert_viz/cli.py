@@ -159,6 +159,12 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=DEFAULT_SEED, help=f"the views' seed (default {DEFAULT_SEED})"
     )
     rep.add_argument("--title", default=None, help="report title")
+    rep.add_argument(
+        "--coords",
+        default=None,
+        help="a layout computed elsewhere, one row per sentence: .npy (N x 2 or 3) or "
+        ".parquet/.csv with x, y[, z] columns (e.g. spark.project's output); nothing is projected",
+    )
     _switches(rep)
 
     demo = sub.add_parser(
@@ -238,6 +244,23 @@ def load_for_views(name: str | None, preprocessor: str | None, precision: str = 
     return model
 
 
+def _read_coords(path: str):
+    """``--coords``: an array from .npy, a DataFrame from .parquet or .csv."""
+    import numpy as np
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if suffix in (".parquet", ".csv"):
+        import pandas as pd
+
+        return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    raise ValueError(
+        f"The '--coords' option of smallbert-viz report must name a .npy, .parquet or .csv "
+        f"file. Got {path!r} instead."
+    )
+
+
 def _report(args: argparse.Namespace) -> int:
     from .corpus import read_corpus
     from .reporting import report
@@ -248,11 +271,13 @@ def _report(args: argparse.Namespace) -> int:
             f"{args.file!r} holds {len(corpus)} sentence(s); a report needs at least 2 (one per "
             "line in a .txt file, one per row in a CSV/TSV)."
         )
+    coords = None if args.coords is None else _read_coords(args.coords)
     model = load_for_views(args.model, args.preprocessor, args.precision)
     path = report(
         corpus.texts,
         corpus.labels,
         model=model,
+        coords=coords,
         path=args.output,
         pooling=args.pooling,
         normalize=args.normalize,

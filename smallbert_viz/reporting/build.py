@@ -23,6 +23,7 @@ from smallbert_viz.reporting.content import ReportContent
 from smallbert_viz.views.policy import (
     DEFAULT_SEED,
     DUPLICATES_SHOWN,
+    NEIGHBORS_SHOWN,
     UMAP_MIN_DIST,
     UMAP_N_NEIGHBORS,
     default_method,
@@ -60,10 +61,16 @@ def build_content(
     note: str | None = None,
     provenance: Provenance | str | None = None,
     progress: bool | None = None,
+    coords: Any = None,
 ) -> ReportContent:
     """Compute the analyses and figures of a report (see :func:`report` for the parameters)."""
+    from smallbert_viz.views.coords import resolve_coords
     from smallbert_viz.views.inputs import check_labels, check_texts, resolve_corpus, resolve_model
 
+    given = None
+    if coords is not None:  # texts (and labels) may come with the coordinates' DataFrame
+        layout = resolve_coords(coords, texts, labels, owner=OWNER)
+        texts, labels, given = layout.texts, layout.labels, layout.projection
     n = len(check_texts(texts, OWNER, min_texts=2))
     check_labels(labels, n, OWNER)  # input errors before any model is loaded
     seed = check_int("seed", seed, OWNER, low=0, high=2**32 - 1)
@@ -107,21 +114,29 @@ def build_content(
                 min_texts=2,
             )
         note = " ".join(x for x in (note, corpus.note) if x) or None
+        umap = given is None and default_method(n) == "umap"
         with bar.stage("summary and neighbours"):
             summary = stages.summary(corpus)
-            nb = stages.neighbors(corpus)
+            # One graph for all: UMAP's n_neighbors - 1 columns when it projects, else those
+            # shown; the tables, trust and the pair read its first NEIGHBORS_SHOWN.
+            graph = stages.neighbors(corpus, stages.graph_size(n, n_neighbors, umap))
+            nb = stages.first_neighbors(graph, NEIGHBORS_SHOWN)
         with bar.stage("similarity"):
             sim = stages.similarity(corpus, seed)
-        method = default_method(n).upper()
-        with bar.stage("projection", f"projecting {n:,} points with {method}"):
-            proj, fig_proj = stages.projection(corpus, seed, n_neighbors, min_dist)
+        what = "placing the given coordinates" if given is not None else (
+            f"projecting {n:,} points with {default_method(n).upper()}"
+        )
+        with bar.stage("projection", what):
+            proj, fig_proj = stages.projection(
+                corpus, seed, n_neighbors, min_dist, graph=graph, given=given
+            )
         with bar.stage("trust, keywords, near-duplicates"):
             tv = stages.trust(corpus, proj, nb)
             kv = stages.keywords(corpus, proj, seed)
             fig_proj = stages.annotated_projection(fig_proj, tv, kv)
             dv = stages.duplicates(corpus, nb)
         with bar.stage("layers"):
-            lv = stages.layers(corpus)
+            lv, layers_note = stages.layers(corpus, seed)
         with bar.stage("contributions"):
             pv, score = stages.pair(corpus, nb, pair)
         with bar.stage("attention"):
@@ -143,7 +158,7 @@ def build_content(
         texts=corpus.texts,
         labels=corpus.labels,
         provenance=stages.analyses_provenance(
-            stages.report_provenance(corpus, nb, proj, seed), tv, kv, dv, lv
+            stages.report_provenance(corpus, nb, proj, seed, graph), tv, kv, dv, lv, layers_note
         ),
         provenance_line=corpus.provenance.describe(),
         note=note,
@@ -157,7 +172,7 @@ def build_content(
         attention_for=tuple(attention_for),
         pair=(pv.i, pv.j, score),
         sections=stages.sections(corpus, sim, pv, score, pair is not None, seed)
-        | stages.analyses_sections(tv, kv, dv, lv),
+        | stages.analyses_sections(tv, kv, dv, lv, layers_note),
         timings=timings,
         trust=tv.trust,
         keyword_source=kv.source,
@@ -187,6 +202,7 @@ def report(
     note: str | None = None,
     provenance: Provenance | str | None = None,
     progress: bool | None = None,
+    coords: Any = None,
 ) -> Path:
     """Write one self-contained, offline HTML report of ``texts`` and return its path.
 
@@ -201,9 +217,11 @@ def report(
 
     Parameters
     ----------
-    texts : list of str, length N >= 2
+    texts : list of str, length N >= 2, or None
+        None only with ``coords`` a DataFrame holding a ``text`` column.
     labels : list of str of length N, optional
-        Colours the projection; counted in the summary.
+        Colours the projection; counted in the summary. With ``coords`` a DataFrame, its
+        ``label`` column when not given.
     model : BertModel, str, path or None
         A loaded model, a name/handle/path for :func:`smallbert_viz.load_model`, or None: the TF
         Hub small BERT when reachable, else the offline model (the report says which and why).
@@ -240,6 +258,19 @@ def report(
         Show a ``tqdm.auto`` bar over the stages (embed, neighbours, similarity, projection,
         contributions, attention) with each stage's time. None (default): only from
         ``smallbert_viz.progress.REPORT_PROGRESS_MIN_TEXTS`` sentences on.
+    coords : Projection, ndarray of shape (N, 2) or (N, 3), or DataFrame, optional
+        A layout computed elsewhere (e.g. :func:`smallbert_viz.spark.project`'s output read
+        back with ``pd.read_parquet``: columns text, x, y[, z][, label]), read by
+        :func:`smallbert_viz.views.coords.resolve_coords`. The report then projects nothing,
+        shows these coordinates and its provenance says they were given; neighbours, trust
+        and the rest still come from the embeddings.
+
+    Large corpora: neighbours are approximate above ``nearest_neighbors``' cut-over (the
+    provenance gives the measured recall), and one neighbour graph feeds the tables, UMAP,
+    trust and the most similar pair. The page holds the texts once and every per-sentence
+    array packed (int32 / float16 / float32, compressed, unpacked by the browser), draws the
+    scatter with WebGL and shows the sentence table a page at a time with a search over all
+    texts.
 
     Returns
     -------
@@ -275,6 +306,7 @@ def report(
         note=note,
         provenance=provenance,
         progress=progress,
+        coords=coords,
     )
     page = render_html(content)
     out.parent.mkdir(parents=True, exist_ok=True)

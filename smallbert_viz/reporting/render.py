@@ -9,7 +9,15 @@ What is trusted and what is not:
 * JSON blocks live in ``<script type="application/json">``; every ``<``, ``>`` and ``&`` in
   them is written as a ``\\u003c``-style escape, so no text can close the script element or
   open a comment inside it, and ``JSON.parse`` gives back the same strings.
-* plotly.js is inlined once in ``<head>``; nothing is loaded from the network.
+* Large data (the texts, coordinates, neighbours, per-point colours and plotly.js itself) is
+  packed: a little-endian typed array (or UTF-8 JSON for the texts), byte-shuffled for numbers,
+  compressed with raw DEFLATE and written once as base64 in ``<script type="application/
+  octet-stream">``. The page unpacks it with the browser's own ``DecompressionStream
+  ("deflate-raw")`` (offline, from file://); plotly.js, once unpacked, is added as a ``<script>``
+  element of our own code. User text is only ever ``JSON.parse``d, never evaluated.
+* Per-point arrays never sit in the figures: each scatter trace keeps a reference to a packed
+  block of row numbers and the page builds ``x``, ``y``, hover text and colours from the shared
+  arrays, so the texts are written once whatever the number of points.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
+import zlib
 from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any
@@ -30,6 +40,88 @@ if TYPE_CHECKING:
 
 #: Heatmap values are sent as uint16 codes: lo + code * step, with this code meaning "no value".
 NAN_CODE = 65535
+#: Rows of the sentence table per page (the page holds one page of rows, never all N).
+TABLE_PAGE_ROWS = 100
+#: zlib level of the packed blocks (6: most of level 9's ratio at a fraction of its time).
+COMPRESS_LEVEL = 6
+#: Traces with at least this many points are drawn with WebGL (``scattergl``) on the page.
+WEBGL_MIN_POINTS = 2000
+
+
+class Packer:
+    """Packed data blocks of one page: ``add`` returns the reference the page's JSON holds.
+
+    Numbers: little-endian bytes of ``dtype`` (``"i4"``, ``"u1"``, ``"f2"``, ``"f4"``...),
+    byte-shuffled (all first bytes, then all second bytes...: neighbour indices below 2^24 then
+    have a constant top byte plane that DEFLATE all but removes), then raw DEFLATE and base64.
+    Text: UTF-8 JSON, raw DEFLATE, base64.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, str] = {}
+
+    def _put(self, name: str, raw: bytes) -> str:
+        comp = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        payload = comp.compress(raw) + comp.flush()
+        block = f"blob-{name}"
+        if block in self.blocks:
+            raise ValueError(f"Two packed blocks are named {block!r}.")
+        self.blocks[block] = base64.b64encode(payload).decode("ascii")
+        return block
+
+    def array(self, name: str, values: Any, dtype: str) -> dict[str, Any]:
+        arr = np.ascontiguousarray(np.asarray(values), dtype="<" + dtype)
+        item = arr.dtype.itemsize
+        raw = arr.reshape(-1).view(np.uint8).reshape(-1, item).T.tobytes() if item > 1 else (
+            arr.tobytes()
+        )
+        return {
+            "block": self._put(name, raw),
+            "dtype": dtype,
+            "shape": list(arr.shape),
+            "shuffled": item > 1,
+        }
+
+    def codes(self, name: str, values: Any) -> dict[str, Any]:
+        """Finite ``values`` in [lo, hi] as uint16 codes: ``lo + code * step`` is within
+        ``step / 2`` of each (for similarities in [-1, 1], within 2e-5): float16's size, 20x
+        its precision near 1."""
+        v = np.asarray(values, dtype=np.float64)
+        lo = float(v.min()) if v.size else 0.0
+        hi = float(v.max()) if v.size else 0.0
+        step = (hi - lo) / (NAN_CODE - 1) if hi > lo else 1.0
+        ref = self.array(name, np.rint((v - lo) / step).astype(np.uint16), "u2")
+        return ref | {"lo": lo, "step": step}
+
+    def json(self, name: str, obj: Any) -> dict[str, Any]:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return {"block": self._put(name, text.encode("utf-8")), "kind": "json"}
+
+    def text(self, name: str, text: str) -> dict[str, Any]:
+        return {"block": self._put(name, text.encode("utf-8")), "kind": "text"}
+
+    def html(self) -> str:
+        """The blocks as script elements (base64 holds no character that could end them)."""
+        return "\n".join(
+            f'<script type="application/octet-stream" id="{name}">{payload}</script>'
+            for name, payload in self.blocks.items()
+        )
+
+
+def unpack(ref: dict[str, Any], blocks: dict[str, str]) -> Any:
+    """What a :class:`Packer` reference stands for, read back from the page's ``blocks``."""
+    raw = zlib.decompress(base64.b64decode(blocks[ref["block"]]), -15)
+    if ref.get("kind") == "json":
+        return json.loads(raw.decode("utf-8"))
+    if ref.get("kind") == "text":
+        return raw.decode("utf-8")
+    dtype = np.dtype("<" + ref["dtype"])
+    if ref["shuffled"]:
+        raw = np.frombuffer(raw, np.uint8).reshape(dtype.itemsize, -1).T.tobytes()
+    out = np.frombuffer(raw, dtype).reshape(ref["shape"])
+    if "step" in ref:  # uint16 codes of Packer.codes
+        return ref["lo"] + out * ref["step"]
+    return out
 
 
 def static_text(name: str) -> str:
@@ -101,14 +193,60 @@ def _typed_array(spec: Any) -> np.ndarray | None:
     return arr.reshape(shape) if shape else arr
 
 
-def figure_json(fig: go.Figure) -> dict[str, Any]:
-    """The figure as plotly.js reads it, heatmap values as uint16 codes.
+_POINT_TRACES = ("scatter", "scattergl", "scatter3d")
+_POINT_KEYS = ("x", "y", "z", "hovertext", "text", "customdata")
+
+
+def _point_trace(trace: Any, packer: Packer, name: str) -> dict[str, Any] | None:
+    """A scatter trace of sentences as a dict without its per-point arrays, or None.
+
+    The trace's rows (``customdata``) go into a packed block and ``"points"`` says so; the page
+    takes ``x``/``y``/``z`` from the shared coordinates and hover text from the shared texts.
+    An array ``marker.color`` (trust) goes into its own block.
+    """
+    if trace.type not in _POINT_TRACES or trace.customdata is None:
+        return None
+    rows = np.asarray(trace.customdata)
+    if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
+        return None
+    spec = trace.to_plotly_json()
+    for key in _POINT_KEYS:
+        spec.pop(key, None)
+    points: dict[str, Any] = {"rows": packer.array(f"{name}-rows", rows, "i4")}
+    color = spec.get("marker", {}).get("color")
+    if color is not None and not isinstance(color, str) and np.ndim(color) == 1:
+        points["color"] = packer.array(f"{name}-color", np.asarray(color, np.float32), "f4")
+        del spec["marker"]["color"]
+    if trace.type == "scatter" and len(rows) >= WEBGL_MIN_POINTS:
+        spec["type"] = "scattergl"
+    spec["points"] = points
+    return spec
+
+
+def figure_json(fig: go.Figure, packer: Packer | None = None, name: str = "fig") -> dict[str, Any]:
+    """The figure as plotly.js reads it, heatmap values as uint16 codes, points by reference.
 
     Each heatmap's float ``z`` becomes ``{"quantized": quantize(z)}`` (the page's script
     decodes it before drawing); a heatmap whose x and y categories are equal sends them once
-    (``"xFromY": true``). Other arrays stay plotly's base64 typed arrays.
+    (``"xFromY": true``). With a ``packer``, each scatter trace of sentences (``customdata``
+    holding row numbers) keeps only a reference to its packed rows (:func:`_point_trace`).
+    Other arrays stay plotly's base64 typed arrays.
     """
-    spec = json.loads(fig.to_json())
+    import plotly.graph_objects as go
+
+    if packer is None:
+        spec = json.loads(fig.to_json())
+    else:
+        traces, points = [], {}
+        for t, trace in enumerate(fig.data):
+            light = _point_trace(trace, packer, f"{name}-{t}")
+            if light is not None:
+                points[t] = light.pop("points")
+            traces.append(trace.to_plotly_json() if light is None else light)
+        # Through a Figure again so that the other arrays become plotly's base64 typed arrays.
+        spec = json.loads(go.Figure({"data": traces, "layout": fig.layout}).to_json())
+        for t, ref in points.items():
+            spec["data"][t]["points"] = ref
     for trace in spec["data"]:
         if trace.get("type") != "heatmap":
             continue
@@ -120,6 +258,33 @@ def figure_json(fig: go.Figure) -> dict[str, Any]:
         if "x" in trace and trace.get("x") == trace.get("y"):
             del trace["x"]
             trace["xFromY"] = True
+    return spec
+
+
+def sentence_categories(
+    spec: dict[str, Any], rows: np.ndarray, labelled: bool
+) -> dict[str, Any]:
+    """``spec`` with heatmap categories and tick labels naming sentences made by reference.
+
+    The similarity heatmap's categories are ``"#<row> [label]: <text>"`` and its tick labels
+    the texts cut short: a second copy of up to ``HEATMAP_MAX_ROWS`` texts. When the figure's
+    categories are those of ``rows`` (checked by their ``#<row>`` prefix), they become
+    ``{"sentenceRows": ...}`` and the page builds them from its one copy of the texts.
+    """
+    rows = [int(r) for r in rows]
+    changed = False
+    for trace in spec["data"]:
+        y = trace.get("y")
+        if trace.get("type") != "heatmap" or not isinstance(y, list) or len(y) != len(rows):
+            continue
+        if all(isinstance(c, str) and re.match(rf"#{r}\b", c) for c, r in zip(y, rows)):
+            trace["y"] = {"sentenceRows": True, "labelled": labelled}
+            changed = True
+    if changed:
+        for axis in ("xaxis", "yaxis"):
+            ax = spec["layout"].get(axis, {})
+            if isinstance(ax.get("ticktext"), list) and len(ax["ticktext"]) == len(rows):
+                ax["ticktext"] = {"sentenceRows": True, "maxChars": 40}
     return spec
 
 
@@ -182,14 +347,16 @@ def _keywords_html(content: ReportContent) -> str:
 
 
 def _duplicates_html(content: ReportContent) -> str:
-    """The near-duplicate table (escaped text); rows carry the pair for the page's script."""
+    """The near-duplicate table; rows carry the pair, the page's script fills in the texts.
+
+    The texts are not written here: the page holds them once, in the packed texts block.
+    """
     if not content.duplicates:
         return ""
-    texts = content.texts
     body = "".join(
         f"<tr data-index='{i}' data-pair='{j}' data-score='{score:.6f}'>"
-        f"<td class='num'>#{i}</td><td class='text'>{html.escape(texts[i])}</td>"
-        f"<td class='num'>#{j}</td><td class='text'>{html.escape(texts[j])}</td>"
+        f"<td class='num'>#{i}</td><td class='text' data-text='{i}'></td>"
+        f"<td class='num'>#{j}</td><td class='text' data-text='{j}'></td>"
         f"<td class='num'>{score:.4f}</td><td>{html.escape(kind)}</td></tr>"
         for i, j, score, kind in content.duplicates
     )
@@ -200,9 +367,11 @@ def _duplicates_html(content: ReportContent) -> str:
     )
 
 
-def _analyses_data(content: ReportContent) -> dict[str, Any]:
+def _analyses_data(content: ReportContent, packer: Packer) -> dict[str, Any]:
     """Page data of the trust, keyword and near-duplicate sections (exportable as JSON)."""
-    trust = None if content.trust is None else np.round(content.trust, 4).tolist()
+    trust = None
+    if content.trust is not None:
+        trust = packer.codes("trust", content.trust)
     return {
         "trust": trust,
         "keywords": {"source": content.keyword_source, "groups": content.keywords},
@@ -213,22 +382,67 @@ def _analyses_data(content: ReportContent) -> dict[str, Any]:
     }
 
 
-def page_data(content: ReportContent) -> dict[str, Any]:
-    """The JSON the page's script reads (``<script id="report-data">``)."""
+def _labels_data(labels: list[str] | None, packer: Packer) -> dict[str, Any] | None:
+    """Labels as their distinct names (first appearance order) and one code per sentence."""
+    if labels is None:
+        return None
+    names, codes = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+    dtype = "u1" if len(names) <= 256 else "u2" if len(names) <= 65536 else "i4"
+    return {"names": names.tolist(), "codes": packer.array("label-codes", codes, dtype)}
+
+
+def page_data(content: ReportContent, packer: Packer) -> dict[str, Any]:
+    """The JSON the page's script reads (``<script id="report-data">``).
+
+    The per-sentence arrays are references into ``packer``'s blocks (see :func:`unpack`,
+    :func:`read_page_data`): texts (JSON, once), label codes, float32 coordinates, int32
+    neighbour indices (N x k), neighbour scores and trust as uint16 codes
+    (:meth:`Packer.codes`).
+    """
+    from smallbert_viz.figures.projection import HOVER_MAX_CHARS, HOVER_MAX_CHARS_LARGE, LARGE_N
+
+    n = len(content.texts)
     return {
-        "texts": content.texts,
-        "labels": content.labels,
-        "coords": np.round(content.coords.astype(np.float64), 4).tolist(),
+        "n": n,
+        "texts": packer.json("texts", content.texts),
+        "labels": _labels_data(content.labels, packer),
+        "coords": packer.array("coords", content.coords, "f4"),
         "neighbors": {
-            "indices": content.neighbor_indices.astype(int).tolist(),
-            "scores": np.round(content.neighbor_scores.astype(np.float64), 4).tolist(),
+            "indices": packer.array("neighbor-indices", content.neighbor_indices, "i4"),
+            "scores": packer.codes("neighbor-scores", content.neighbor_scores),
             "metric": "cosine",
         },
         "heatmapRows": content.heatmap_rows.astype(int).tolist(),
         "attention": {str(i): f"fig-attention-{i}" for i in content.attention_for},
         "initial": content.attention_for[0] if content.attention_for else content.pair[0],
         "pair": [content.pair[0], content.pair[1], round(content.pair[2], 6)],
-    } | _analyses_data(content)
+        "pageRows": TABLE_PAGE_ROWS,
+        "hoverMaxChars": HOVER_MAX_CHARS if n <= LARGE_N else HOVER_MAX_CHARS_LARGE,
+    } | _analyses_data(content, packer)
+
+
+_BLOCK = re.compile(r'<script type="application/(json|octet-stream)" id="([^"]+)">(.*?)</script>',
+                    flags=re.DOTALL)
+
+
+def read_page_data(page: str) -> dict[str, Any]:
+    """The page data of a written report, unpacked: what its script sees, as Python objects.
+
+    ``texts`` and ``labels`` as lists of str, ``coords``, ``neighbors["indices"]`` /
+    ``["scores"]`` and ``trust`` as ndarrays; the other entries as in the page's JSON.
+    """
+    blocks = {m.group(2): m.group(3) for m in _BLOCK.finditer(page)}
+    data = json.loads(blocks["report-data"])
+    data["texts"] = unpack(data["texts"], blocks)
+    if data["labels"] is not None:
+        names = data["labels"]["names"]
+        data["labels"] = [names[c] for c in unpack(data["labels"]["codes"], blocks)]
+    data["coords"] = unpack(data["coords"], blocks)
+    for key in ("indices", "scores"):
+        data["neighbors"][key] = unpack(data["neighbors"][key], blocks)
+    if data["trust"] is not None:
+        data["trust"] = unpack(data["trust"], blocks)
+    return data
 
 
 def render_html(content: ReportContent) -> str:
@@ -238,22 +452,34 @@ def render_html(content: ReportContent) -> str:
     plotly_js = plotly.offline.get_plotlyjs()
     css = static_text("report.css")
     js = static_text("report.js")
-    for name, text in (("plotly.js", plotly_js), ("report.js", js), ("report.css", css)):
+    loader = static_text("loader.js")
+    for name, text in (
+        ("plotly.js", plotly_js),
+        ("report.js", js),
+        ("loader.js", loader),
+        ("report.css", css),
+    ):
         if "</script" in text.lower() or "</style" in text.lower():
             raise RuntimeError(f"{name} contains a closing tag and cannot be inlined.")
 
-    blocks = [_script_block("report-data", page_data(content))]
+    packer = Packer()
+    # Our own scripts, packed like the data; the loader unpacks and runs them in order.
+    scripts = [packer.text("plotly-js", plotly_js), packer.text("report-js", js)]
+    blocks = [_script_block("report-data", page_data(content, packer))]
     for name, fig in content.figures.items():
-        blocks.append(_script_block(f"fig-{name}", figure_json(fig)))
+        spec = figure_json(fig, packer, name)
+        if name == "similarity":
+            spec = sentence_categories(spec, content.heatmap_rows, content.labels is not None)
+        blocks.append(_script_block(f"fig-{name}", spec))
+    blocks.append(_script_block("report-scripts", scripts))
 
     note = (
         f"<p class='note' id='model-note'>{html.escape(content.note)}</p>" if content.note else ""
     )
     page = Template(static_text("template.html")).substitute(
         title=html.escape(content.title),
-        plotly_js=plotly_js,
         css=css,
-        report_js=js,
+        loader_js=loader,
         note=note,
         provenance_line=html.escape(content.provenance_line),
         provenance_table=_table(content.provenance.rows(), "kv provenance"),
@@ -266,6 +492,6 @@ def render_html(content: ReportContent) -> str:
         duplicates_text=html.escape(content.sections.get("duplicates", "")),
         duplicates_table=_duplicates_html(content),
         layers_text=html.escape(content.sections.get("layers", "")),
-        data_blocks="\n".join(blocks),
+        data_blocks="\n".join(blocks) + "\n" + packer.html(),
     )
     return page

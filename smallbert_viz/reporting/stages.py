@@ -4,10 +4,14 @@ Sizes are bounded so that 1,000 sentences give a file of a few MB:
 
 * the similarity heatmap follows the views' policy (a seeded sample above
   ``views.policy.HEATMAP_MAX_ROWS``; the page says so); its values travel as uint16 codes;
-* neighbours: ``NEIGHBORS_SHOWN`` per sentence, scores rounded to 4 decimals;
+* neighbours: one graph (exact below ``nearest_neighbors``' cut-over, approximate above it)
+  feeds the neighbour tables, UMAP (``project(..., neighbors=)``), layout trust and the most
+  similar pair; the page stores ``NEIGHBORS_SHOWN`` per sentence as int32 + float16;
 * attention: only for the sentences in ``attention_for`` (default: the contribution pair and
   the first sentence, at most ``MAX_ATTENTION`` sentences);
-* projection coordinates as float32 and rounded copies for the links.
+* which layer knows what: on a stratified sample of at most ``LAYER_MAX_TEXTS`` sentences
+  (every layer of every sentence would be N forward passes again);
+* projection coordinates as float32 (or the ``coords=`` given, then nothing is projected).
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ import numpy as np
 
 from smallbert_viz._validation import check_int
 from smallbert_viz.reporting.content import CorpusSummary
-from smallbert_viz.views.policy import DEFAULT_UMAP_MIN_ROWS, NEIGHBORS_SHOWN
+from smallbert_viz.views.policy import (
+    DEFAULT_UMAP_MIN_ROWS,
+    LAYER_FOLDS,
+    NEIGHBORS_SHOWN,
+    default_method,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -39,8 +48,12 @@ if TYPE_CHECKING:
     from smallbert_viz.views.trust import TrustView
 
 OWNER = "report"
+#: Title of the projection when the layout was given (``coords=``).
+GIVEN_TITLE = "coordinates given"
 #: Attention is precomputed for at most this many sentences (each grid is L x H heatmaps).
 MAX_ATTENTION = 12
+#: The layer analysis runs on a stratified sample of at most this many sentences.
+LAYER_MAX_TEXTS = 2000
 #: Distributions whose versions the provenance lists.
 LIBRARIES = (
     "smallbert-viz",
@@ -97,12 +110,27 @@ def summary(corpus: ViewCorpus) -> CorpusSummary:
     )
 
 
-def neighbors(corpus: ViewCorpus) -> Neighbors:
-    """Each sentence's nearest neighbours (cosine)."""
+def graph_size(n: int, n_neighbors: int, umap: bool) -> int:
+    """Neighbours searched per sentence: those shown, or UMAP's ``n_neighbors - 1`` if more."""
+    k = max(NEIGHBORS_SHOWN, n_neighbors - 1) if umap else NEIGHBORS_SHOWN
+    return min(k, n - 1)
+
+
+def neighbors(corpus: ViewCorpus, k: int | None = None) -> Neighbors:
+    """Each sentence's ``k`` nearest neighbours (cosine; exact or approximate by size)."""
     from smallbert_viz.analysis import nearest_neighbors
 
-    k = min(NEIGHBORS_SHOWN, len(corpus.texts) - 1)
-    return nearest_neighbors(corpus.embeddings, k=k, metric="cosine")
+    k = min(NEIGHBORS_SHOWN, len(corpus.texts) - 1) if k is None else k
+    return nearest_neighbors(corpus.embeddings, k=k, metric="cosine", method="auto")
+
+
+def first_neighbors(nb: Neighbors, k: int) -> Neighbors:
+    """The first ``k`` columns of a neighbour graph (the rest of its record unchanged)."""
+    from dataclasses import replace
+
+    if nb.k <= k:
+        return nb
+    return replace(nb, indices=nb.indices[:, :k], scores=nb.scores[:, :k])
 
 
 def similarity(corpus: ViewCorpus, seed: int) -> SimilarityView:
@@ -113,12 +141,40 @@ def similarity(corpus: ViewCorpus, seed: int) -> SimilarityView:
 
 
 def projection(
-    corpus: ViewCorpus, seed: int, n_neighbors: int, min_dist: float
+    corpus: ViewCorpus,
+    seed: int,
+    n_neighbors: int,
+    min_dist: float,
+    graph: Neighbors | None = None,
+    given: Projection | None = None,
 ) -> tuple[Projection, go.Figure]:
-    """The views' projection of every sentence."""
-    from smallbert_viz.views.projection import projection_view
+    """The views' projection of every sentence, or the ``given`` layout as it is.
 
-    return projection_view(corpus, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist)
+    ``graph``: the report's neighbour graph, handed to UMAP so that it searches no second one.
+    """
+    from smallbert_viz.analysis import project
+    from smallbert_viz.views.projection import compute_projection, projection_figure
+
+    n = len(corpus.texts)
+    if given is not None:
+        proj = given
+    elif graph is not None and default_method(n) == "umap" and graph.k >= n_neighbors - 1:
+        proj = project(
+            corpus.embeddings,
+            method="umap",
+            neighbors=graph,
+            n_neighbors=n_neighbors,
+            min_dist=min_dist,
+            seed=seed,
+        )
+    else:
+        proj = compute_projection(
+            corpus.embeddings, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist
+        )
+    fig = projection_figure(corpus, proj, labels=corpus.labels)
+    if proj.method == "given":
+        fig.update_layout(title_text=f"Sentence layout, {GIVEN_TITLE}")
+    return proj, fig
 
 
 def pair(
@@ -165,17 +221,57 @@ def keywords(corpus: ViewCorpus, proj: Projection, seed: int) -> KeywordView:
 
 
 def duplicates(corpus: ViewCorpus, nb: Neighbors) -> DuplicatesView:
-    """Near-duplicate pairs, searched with the report's neighbour count."""
-    from smallbert_viz.views.duplicates import duplicates_view
+    """Near-duplicate pairs from the report's own neighbour graph (no second search)."""
+    from smallbert_viz.views.duplicates import duplicates_from_graph
+    from smallbert_viz.views.policy import DUPLICATES_SHOWN
 
-    return duplicates_view(corpus, k=nb.k)
+    return duplicates_from_graph(corpus, nb, shown=DUPLICATES_SHOWN)
 
 
-def layers(corpus: ViewCorpus) -> LayerView:
-    """Which layer separates the labels (skipped, with the reason, when it cannot run)."""
+def layer_sample(labels: Sequence[str], size: int, seed: int) -> np.ndarray | None:
+    """Sorted rows of a seeded stratified sample of ``size`` (None: all rows fit).
+
+    Each label keeps its share of ``size`` rounded down, but at least ``LAYER_FOLDS`` rows (or
+    all of its rows), so the cross-validation sees every label that the full corpus would.
+    """
+    n = len(labels)
+    if n <= size:
+        return None
+    rng = np.random.default_rng(seed)
+    lab = np.asarray(labels, dtype=object).astype(str)
+    names, inverse = np.unique(lab, return_inverse=True)
+    picked = []
+    for g in range(len(names)):
+        rows = np.flatnonzero(inverse == g)
+        take = min(len(rows), max(LAYER_FOLDS, len(rows) * size // n))
+        picked.append(rng.choice(rows, size=take, replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def layers(corpus: ViewCorpus, seed: int = 0) -> tuple[LayerView, str | None]:
+    """Which layer separates the labels (skipped, with the reason, when it cannot run).
+
+    Above ``LAYER_MAX_TEXTS`` sentences on a stratified sample of them; the second value then
+    says which (for the provenance and the section), else None.
+    """
+    from dataclasses import replace
+
     from smallbert_viz.views.layers import layer_view
 
-    return layer_view(corpus)
+    rows = None if corpus.labels is None else layer_sample(corpus.labels, LAYER_MAX_TEXTS, seed)
+    if rows is None:
+        return layer_view(corpus), None
+    sample = replace(
+        corpus,
+        texts=[corpus.texts[i] for i in rows],
+        labels=[corpus.labels[i] for i in rows],
+        embeddings=corpus.embeddings[rows],
+    )
+    note = (
+        f"on a stratified random sample of {len(rows):,} of the {len(corpus.texts):,} "
+        f"sentences (seed {seed})"
+    )
+    return layer_view(sample), note
 
 
 def annotated_projection(fig: go.Figure, tv: TrustView, kv: KeywordView) -> go.Figure:
@@ -189,19 +285,31 @@ def annotated_projection(fig: go.Figure, tv: TrustView, kv: KeywordView) -> go.F
 
 
 def analyses_provenance(
-    prov: Provenance, tv: TrustView, kv: KeywordView, dv: DuplicatesView, lv: LayerView
+    prov: Provenance,
+    tv: TrustView,
+    kv: KeywordView,
+    dv: DuplicatesView,
+    lv: LayerView,
+    layers_note: str | None = None,
 ) -> Provenance:
     """``prov`` plus one row per analysis: trust, keywords, near-duplicates, layers."""
+    layers = lv.describe()
+    if layers_note and lv.analysis is not None:
+        layers += f"; {layers_note}"
     return prov.with_extra(
         layout_trust=tv.describe(),
         keywords=kv.description,
         near_duplicates=dv.describe(),
-        layers=lv.describe(),
+        layers=layers,
     )
 
 
 def analyses_sections(
-    tv: TrustView, kv: KeywordView, dv: DuplicatesView, lv: LayerView
+    tv: TrustView,
+    kv: KeywordView,
+    dv: DuplicatesView,
+    lv: LayerView,
+    layers_note: str | None = None,
 ) -> dict[str, str]:
     """The plain-text explanations of the trust, keyword, near-duplicate and layer sections."""
     from smallbert_viz.views.policy import DUPLICATES_SHOWN
@@ -225,7 +333,9 @@ def analyses_sections(
         "layers": f"Skipped: {lv.skipped}"
         if lv.analysis is None
         else "How well a k-nearest-neighbour vote on each layer's sentence vectors recovers the "
-        f"labels (cross-validated), and how alike the layers are (linear CKA). {lv.describe()}.",
+        "labels (cross-validated), and how alike the layers are (linear CKA)"
+        + (f", {layers_note}" if layers_note else "")
+        + f". {lv.describe()}.",
     }
 
 
@@ -245,15 +355,28 @@ def versions() -> str:
 
 
 def report_provenance(
-    corpus: ViewCorpus, nb: Neighbors, proj: Projection, seed: int
+    corpus: ViewCorpus,
+    nb: Neighbors,
+    proj: Projection,
+    seed: int,
+    graph: Neighbors | None = None,
 ) -> Provenance:
-    """The embeddings' provenance plus every parameter the report chose."""
+    """The embeddings' provenance plus every parameter the report chose.
+
+    ``graph``: the neighbour graph ``nb`` was cut from (its first ``nb.k`` columns), if wider.
+    """
     proj_text = proj.describe()
     if proj.method == "pca":
         proj_text += f" (PCA: fewer than {DEFAULT_UMAP_MIN_ROWS} sentences for UMAP)"
+    neighbours = f"{nb.k} per sentence: {nb.describe()}"
+    if graph is not None and graph.k > nb.k:
+        neighbours = (
+            f"{nb.k} per sentence, the first of a graph of {graph.k} (also UMAP's): "
+            f"{graph.describe()}"
+        )
     return corpus.provenance.with_extra(
         similarity="cosine; rows ordered by average-linkage clustering",
-        neighbours=f"{nb.k} per sentence: {nb.describe()}",
+        neighbours=neighbours,
         projection=proj_text,
         seed=seed,
         libraries=versions(),

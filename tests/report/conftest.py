@@ -32,6 +32,12 @@ class BuiltReport:
         """Every JSON block of the page, parsed."""
         return {m.group(1): json.loads(m.group(2)) for m in _JSON_BLOCK.finditer(self.html)}
 
+    def data(self) -> dict[str, object]:
+        """The page data with its packed arrays unpacked (``render.read_page_data``)."""
+        from smallbert_viz.reporting.render import read_page_data
+
+        return read_page_data(self.html)
+
 
 def corpus_with_traps(n_sample: int = 40) -> tuple[list[str], list[str]]:
     """Sample-corpus sentences plus the XSS, script-breakout, long and duplicate sentences."""

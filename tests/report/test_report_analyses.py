@@ -23,7 +23,7 @@ def _prov_text(page: str) -> str:
 def test_trust_is_projection_trust_of_the_page_coords(built_report, standin_model):
     from smallbert_viz.analysis import projection_trust
 
-    data = built_report.blocks()["report-data"]
+    data = built_report.data()
     emb = standin_model.embed(built_report.texts)
     coords = np.asarray(data["coords"])
     # An independent search (projection_trust's own) on the page's rounded coordinates.
@@ -38,22 +38,27 @@ def test_trust_is_projection_trust_of_the_page_coords(built_report, standin_mode
     assert last["name"] == "trust" and last["visible"] is False
     buttons = fig["layout"]["updatemenus"][0]["buttons"]
     assert [b["args"][0]["visible"][-1] for b in buttons] == [False, True]
-    ids = _decoded(last["customdata"]).astype(int)
-    np.testing.assert_allclose(_decoded(last["marker"]["color"]), trust[ids], atol=1e-4)
+    ids = _unpacked(built_report, last["points"]["rows"]).astype(int)
+    assert sorted(ids.tolist()) == list(range(len(built_report.texts)))
+    colour = _unpacked(built_report, last["points"]["color"])
+    np.testing.assert_allclose(colour, trust[ids], atol=1e-4)
 
 
-def _decoded(value) -> np.ndarray:
-    import base64
+def _unpacked(built_report, ref) -> np.ndarray:
+    """A packed block of the page (render.Packer) as numpy."""
+    from smallbert_viz.reporting.render import unpack
 
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-    return np.asarray(value)
+    blocks = dict(re.findall(
+        r'<script type="application/octet-stream" id="([^"]+)">([^<]*)</script>',
+        built_report.html,
+    ))
+    return np.asarray(unpack(ref, blocks))
 
 
 def test_keywords_are_ctfidf_at_the_label_medians(built_report):
     from sklearn.feature_extraction.text import CountVectorizer
 
-    data = built_report.blocks()["report-data"]
+    data = built_report.data()
     texts, labels = built_report.texts, built_report.labels
     rows = data["keywords"]["groups"]
     assert data["keywords"]["source"] == "labels"
@@ -140,3 +145,27 @@ def test_layer_section_with_labels(standin_model):
     prov = dict(content.provenance.rows())
     assert "cls pooling per layer" in prov["layers"]
     assert "'pooled'" in html.unescape(acc.layout.title.subtitle.text)
+
+
+def test_duplicates_from_the_report_graph_equal_near_duplicates():
+    """The report's near-duplicates read its one neighbour graph; the pairs equal a fresh
+    near_duplicates search, also with a group larger than k (the saturated path)."""
+    from smallbert_viz.analysis import near_duplicates, nearest_neighbors
+    from smallbert_viz.provenance import Provenance
+    from smallbert_viz.views.duplicates import duplicates_from_graph
+    from smallbert_viz.views.inputs import ViewCorpus
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x[:40] = x[0] + rng.normal(scale=0.05, size=(40, 16))  # 40 copies: more than k = 10
+    x[100:103] = x[100] + rng.normal(scale=0.05, size=(3, 16))
+    texts = [f"sentence {i} words" for i in range(300)]
+    texts[250] = texts[251]  # same text joined whatever the vectors
+    corpus = ViewCorpus(texts, None, x, None, Provenance.from_text("synthetic"))
+    graph = nearest_neighbors(x, k=10, metric="cosine", method="exact")
+    got = duplicates_from_graph(corpus, graph, shown=5).result
+    ref = near_duplicates(x, texts, threshold=policy.DUPLICATE_THRESHOLD, k=10, method="exact")
+    assert len(ref) > 40 * 39 // 2  # the big group is found whole
+    np.testing.assert_array_equal(got.pairs, ref.pairs)
+    np.testing.assert_allclose(got.scores, ref.scores, atol=1e-6)
+    np.testing.assert_array_equal(got.lexical, ref.lexical)

@@ -176,9 +176,10 @@ def test_xss_sentence_stays_text(page, built_report):
     )
     page.wait_for_timeout(300)
     assert page.evaluate("document.querySelectorAll('img').length") == 0
-    assert page.evaluate("document.querySelectorAll('script').length") == 2 + 1 + 3 + len(
-        built_report.attention_for
-    )
+    # The template's scripts, plus the two our loader added (plotly.js, report.js): none
+    # came from the sentence.
+    n_tags = built_report.html.count("<script")
+    assert page.evaluate("document.querySelectorAll('script').length") == n_tags + 2
     assert page.problems == []  # no dialog, no error
 
 
@@ -254,8 +255,10 @@ def csv_page(browser, csv_report):
     pg.close()
 
 
-def test_sentence_table_downloads_as_csv_offline(csv_page):
-    data = csv_page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")
+def test_sentence_table_downloads_as_csv_offline(csv_page, csv_report):
+    from smallbert_viz.reporting.render import read_page_data
+
+    data = read_page_data(csv_report.read_text("utf-8"))
     with csv_page.expect_download() as info:
         csv_page.click("#download-table")
     download = info.value
@@ -329,3 +332,125 @@ def test_new_sections_render_and_link(page, built_report):
     assert page.locator("#plot-layer-accuracy").is_hidden()  # skipped: its reason is shown
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.problems == []
+
+
+# -- large-corpus paths at small N: one page of rows, search over all texts, packed data ------
+
+
+@pytest.fixture(scope="module")
+def paged_report(standin_model, tmp_path_factory):
+    """150 sentences, 25 table rows a page, coordinates given (no projection computed)."""
+    from smallbert_viz.corpus import sample_corpus
+    from smallbert_viz.reporting import render, report
+
+    base = sample_corpus()
+    texts = [f"{base.texts[i % len(base.texts)]} (number {i})" for i in range(149)] + [EVIL]
+    labels = [base.labels[i % len(base.labels)] for i in range(149)] + ["traps"]
+    coords = np.random.default_rng(5).normal(size=(len(texts), 2)).astype(np.float32)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render, "TABLE_PAGE_ROWS", 25)
+        path = report(
+            texts,
+            labels,
+            model=standin_model,
+            coords=coords,
+            attention_for=(0,),
+            path=tmp_path_factory.mktemp("paged") / "report.html",
+        )
+    return path, texts, labels, coords
+
+
+@pytest.fixture
+def paged_page(browser, paged_report):
+    pg = browser.new_page(viewport={"width": 1600, "height": 1000})
+    problems: list[str] = []
+    blocked: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    pg.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    pg.goto(paged_report[0].as_uri())
+    pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
+    pg.problems = problems
+    pg.blocked = blocked
+    yield pg
+    pg.close()
+
+
+def test_packed_blocks_decode_in_the_browser(paged_page, paged_report):
+    from smallbert_viz.reporting.render import read_page_data
+
+    path, texts, labels, coords = paged_report
+    got = paged_page.evaluate(
+        "(() => { const d = window.smallbertReport.data; return {texts: d.texts,"
+        " labels: d.labels, coords: Array.from(d.coords), idx: Array.from(d.neighbors.indices),"
+        " scores: Array.from(d.neighbors.scores), k: d.neighbors.k}; })()"
+    )
+    assert got["texts"] == texts and got["labels"] == labels
+    np.testing.assert_array_equal(np.asarray(got["coords"], np.float32), coords.ravel())
+    ref = read_page_data(path.read_text("utf-8"))
+    np.testing.assert_array_equal(np.asarray(got["idx"]).reshape(-1, got["k"]),
+                                  ref["neighbors"]["indices"])
+    np.testing.assert_allclose(np.asarray(got["scores"]).reshape(-1, got["k"]),
+                               ref["neighbors"]["scores"], atol=1e-6)
+    # The given layout is drawn as it is: the scatter's points are the given coordinates.
+    xy = paged_page.evaluate(
+        "(() => { const gd = document.getElementById('plot-projection');"
+        " const t = gd._fullData[0]; return [Array.from(t.customdata), Array.from(t.x),"
+        " Array.from(t.y)]; })()"
+    )
+    rows = np.asarray(xy[0])
+    np.testing.assert_array_equal(np.asarray(xy[1], np.float32), coords[rows, 0])
+    np.testing.assert_array_equal(np.asarray(xy[2], np.float32), coords[rows, 1])
+    assert paged_page.problems == [] and paged_page.blocked == []
+
+
+def test_table_is_paged_and_search_finds_any_sentence(paged_page, paged_report):
+    _, texts, _, _ = paged_report
+    body = "#sentence-table tbody tr"
+    assert paged_page.locator(body).count() == 25  # one page, not all 150
+    first = [int(r.get_attribute("data-index")) for r in paged_page.locator(body).all()]
+    paged_page.click("#table-next")
+    second = [int(r.get_attribute("data-index")) for r in paged_page.locator(body).all()]
+    assert not set(first) & set(second) and len(second) == 25
+    # Search for a sentence far beyond the first page, then select it from the results.
+    target = 137
+    paged_page.fill("#table-filter", "(number 137)")
+    paged_page.wait_for_function(
+        "document.querySelectorAll('#sentence-table tbody tr').length === 1"
+    )
+    row = paged_page.locator(body).first
+    assert int(row.get_attribute("data-index")) == target
+    row.click()
+    assert _selected(paged_page) == target
+    assert paged_page.locator("#selected-text").text_content() == texts[target]
+    assert "current" in row.get_attribute("class")
+    assert paged_page.locator("#neighbor-table tbody tr").count() == 10
+    # HTML in a text stays text, in the search results as everywhere.
+    paged_page.fill("#table-filter", "onerror")
+    paged_page.wait_for_function(
+        "document.querySelectorAll('#sentence-table tbody tr').length === 1"
+    )
+    assert paged_page.locator(body).first.locator("td.text").first.text_content() == EVIL
+    assert paged_page.evaluate("document.querySelectorAll('img').length") == 0
+    # Selecting a sentence elsewhere (a neighbour) with the search cleared turns to its page.
+    paged_page.fill("#table-filter", "")
+    paged_page.wait_for_function(
+        "document.querySelectorAll('#sentence-table tbody tr').length === 25"
+    )
+    paged_page.evaluate("window.scrollTo(0, 0)")
+    neighbour = paged_page.locator("#neighbor-table tbody tr").first
+    j = int(neighbour.get_attribute("data-index"))
+    neighbour.click()
+    assert _selected(paged_page) == j
+    current = paged_page.locator("#sentence-table tbody tr.current")
+    assert current.count() == 1 and int(current.get_attribute("data-index")) == j
+    assert paged_page.problems == [] and paged_page.blocked == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import html
-import json
 import re
 
 import pytest
@@ -13,11 +12,12 @@ from smallbert_viz.cli import main
 
 from .conftest import EVIL
 
-_DATA = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.DOTALL)
-
 
 def _data(path) -> dict:
-    return json.loads(_DATA.search(path.read_text("utf-8")).group(1))
+    """The page data with its packed arrays unpacked."""
+    from smallbert_viz.reporting.render import read_page_data
+
+    return read_page_data(path.read_text("utf-8"))
 
 
 def _model_args(standin_dirs) -> list[str]:
@@ -150,3 +150,29 @@ def test_demo_builds_the_demo_report(tmp_path, capsys, minilm_model):
     assert data["labels"] == corpus.labels
     assert (tmp_path / "demo_embeddings.npy").exists()
     assert path.stat().st_size < 10 * 2**20
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_report_with_coords_file(tmp_path, standin_dirs, capsys, suffix):
+    """--coords: the layout is read from the file and shown as given (nothing projected)."""
+    import numpy as np
+
+    texts = [f"Sentence number {i} about {w}." for i, w in enumerate("cats dogs sea sky rain"
+                                                                     " bread jazz code".split())]
+    src = tmp_path / "s.txt"
+    src.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    xy = np.random.default_rng(2).normal(size=(len(texts), 2)).astype(np.float32)
+    coords = tmp_path / f"coords{suffix}"
+    if suffix == ".npy":
+        np.save(coords, xy)
+    else:
+        import pandas as pd
+
+        pd.DataFrame({"text": texts, "x": xy[:, 0], "y": xy[:, 1]}).to_csv(coords, index=False)
+    out = tmp_path / "r.html"
+    code = main(["report", str(src), "-o", str(out), "--coords", str(coords),
+                 *_model_args(standin_dirs)])
+    assert code == 0, capsys.readouterr().err
+    data = _data(out)
+    np.testing.assert_allclose(data["coords"], xy, rtol=1e-6)
+    assert f"Coordinates given for {len(texts)} points" in html.unescape(out.read_text("utf-8"))

@@ -132,3 +132,36 @@ def test_bad_embeddings_raise_with_the_fix(tmp_path, standin_model, make, normal
         )
     assert "embeddings" in str(err.value)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_coords_dataframe_is_shown_as_given(standin_model):
+    """spark.project's output read back (text, x, y, label): no projection is computed."""
+    import pandas as pd
+
+    texts, labels = corpus_with_traps(8)
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"text": texts, "x": rng.normal(size=len(texts)), "y": rng.normal(size=len(texts)),
+         "label": labels}
+    )
+    content = build_mod.build_content(None, coords=frame, model=standin_model, attention_for=[0])
+    assert content.texts == texts and content.labels == labels
+    np.testing.assert_array_equal(
+        content.coords, frame[["x", "y"]].to_numpy().astype(np.float32)
+    )
+    prov = dict(content.provenance.rows())
+    assert prov["projection"].startswith(f"Coordinates given for {len(texts)} points")
+    assert "coordinates given" in content.figures["projection"].layout.title.text
+    # Neighbours still come from the embeddings (exact at this size).
+    emb = standin_model.embed(texts).astype(np.float64)
+    sim = cosine_similarity(emb)
+    np.fill_diagonal(sim, -np.inf)
+    np.testing.assert_array_equal(content.neighbor_indices[:, 0], sim.argmax(1))
+
+
+def test_coords_of_another_length_raise_before_any_work(tmp_path):
+    from smallbert_viz.reporting import report
+
+    with pytest.raises(ValueError, match=r"'coords' parameter of report has 3 rows but there are 4"):
+        report(["a", "b", "c", "d"], model=object(), coords=np.zeros((3, 2)),
+               path=tmp_path / "r.html")

@@ -36,15 +36,26 @@ def _tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def test_plotly_js_inlined_exactly_once_in_head(built_report):
+def test_plotly_js_packed_exactly_once(built_report):
+    """plotly.js travels once, compressed, and unpacks to the very file plotly.py ships."""
+    import json
+
     import plotly.offline
+
+    from smallbert_viz.reporting.render import unpack
 
     page = built_report.html
     plotly_js = plotly.offline.get_plotlyjs()
-    assert page.count(plotly_js[:2000]) == 1
-    assert page.count(plotly_js[-2000:]) == 1
-    head = page.split("</head>", 1)[0]
-    assert plotly_js[:2000] in head
+    assert plotly_js[:2000] not in page  # not also written in clear
+    blocks = {m.group(1): m.group(2) for m in re.finditer(
+        r'<script type="application/octet-stream" id="([^"]+)">([^<]*)</script>', page)}
+    scripts = json.loads(re.search(
+        r'<script type="application/json" id="report-scripts">(.*?)</script>', page).group(1))
+    code = [unpack(ref, blocks) for ref in scripts]
+    assert code[0] == plotly_js
+    assert code[1].startswith("/* smallbert-viz standalone report")
+    packed = len(blocks[scripts[0]["block"]])
+    assert packed < 0.45 * len(plotly_js.encode())  # DEFLATE + base64: well under half
 
 
 def test_no_network_resources(built_report):
@@ -66,17 +77,25 @@ def test_script_elements_are_only_ours(built_report):
     tags = _tags(built_report.html)
     scripts = [attrs for tag, attrs in tags if tag == "script"]
     json_blocks = [a for a in scripts if a.get("type") == "application/json"]
+    packed = [a for a in scripts if a.get("type") == "application/octet-stream"]
     code = [a for a in scripts if a.get("type") is None]
-    assert len(code) == 2  # plotly.js and report.js
+    assert len(code) == 1  # the loader; it runs plotly.js and report.js from packed blocks
     n_figures = 3 + len(built_report.attention_for)
-    assert len(json_blocks) == 1 + n_figures
+    assert len(json_blocks) == 2 + n_figures
     assert {a["id"] for a in json_blocks} == {
         "report-data",
+        "report-scripts",
         "fig-similarity",
         "fig-projection",
         "fig-contributions",
         *(f"fig-attention-{i}" for i in built_report.attention_for),
     }
+    assert len(scripts) == len(json_blocks) + len(packed) + len(code)
+    assert all(a["id"].startswith("blob-") for a in packed)
+    # Packed blocks are base64 only: nothing in them can end the element.
+    for m in re.finditer(r'<script type="application/octet-stream" id="[^"]+">([^<]*)</script>',
+                         built_report.html):
+        assert re.fullmatch(r"[A-Za-z0-9+/=]*", m.group(1))
 
 
 def test_user_text_never_raw_html(built_report):
@@ -86,8 +105,8 @@ def test_user_text_never_raw_html(built_report):
     # Server-rendered tables escape it (the label table, the title) ...
     assert html.escape(EVIL) in page
     assert "<title>Test report &lt;img src=x onerror=alert(1)&gt;</title>" in page
-    # ... and the JSON blocks carry the exact characters back to the page's script.
-    data = built_report.blocks()["report-data"]
+    # ... and the packed blocks carry the exact characters back to the page's script.
+    data = built_report.data()
     assert data["texts"] == built_report.texts
     assert data["labels"] == built_report.labels
     assert EVIL in data["texts"] and BREAKOUT in data["texts"]
@@ -196,7 +215,7 @@ def test_quantize_round_trip_bounds_the_error_and_keeps_nan(triangle):
 
 
 def test_neighbors_and_pair_match_brute_force(built_report, standin_model):
-    data = built_report.blocks()["report-data"]
+    data = built_report.data()
     texts = built_report.texts
     emb = standin_model.embed(texts).astype(np.float64)
     sim = cosine_similarity(emb)
@@ -227,11 +246,22 @@ def test_attention_figures_are_the_stored_sentences(built_report, standin_model)
 
 
 def test_data_sizes_are_compact(built_report):
-    blocks = built_report.blocks()
-    coords = blocks["report-data"]["coords"]
-    assert all(len(f"{v}") <= 8 for xy in coords for v in xy)  # rounded to 4 decimals
-    proj = blocks["fig-projection"]["data"][0]
-    assert proj["x"]["dtype"] == "f4"  # plotly's binary float32 arrays
+    """Per-sentence arrays are packed typed arrays; figures hold no per-point arrays."""
+    data = built_report.data()
+    n = len(built_report.texts)
+    raw = built_report.blocks()["report-data"]
+    assert raw["coords"]["dtype"] == "f4" and raw["coords"]["shape"] == [n, 2]
+    assert raw["neighbors"]["indices"]["dtype"] == "i4"
+    assert raw["neighbors"]["scores"]["dtype"] == "u2"  # codes: lo + code * step
+    assert data["coords"].dtype == np.float32 and data["coords"].shape == (n, 2)
+    assert data["neighbors"]["indices"].shape == (n, 10)
+    # The texts are written once: no sentence appears in clear in the page.
+    page = built_report.html
+    for text in built_report.texts[:20]:
+        assert text not in page and html.escape(text) not in page
+    for trace in built_report.blocks()["fig-projection"]["data"]:
+        assert not {"x", "y", "hovertext", "customdata"} & set(trace)
+        assert trace["points"]["rows"]["dtype"] == "i4"
 
 
 # ---- bad input ------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 /* smallbert-viz standalone report: draws the figures from the page's JSON blocks and links them.
  *
- * Read and inlined by smallbert_viz/reporting/render.py at build time. Every piece of user text
- * goes into the page through textContent, never innerHTML. Nothing is fetched.
+ * Packed by smallbert_viz/reporting/render.py at build time and run by loader.js once unpacked
+ * (window.smallbertReport.unpack reads the packed data blocks). Every piece of user text goes
+ * into the page through textContent, never innerHTML; plotly hover text is escaped here the way
+ * figures/_common.py escapes it. Nothing is fetched. The sentence table holds one page of rows;
+ * its search looks through all texts.
  */
 (function () {
   "use strict";
@@ -46,35 +49,150 @@
     return rows;
   }
 
+  /* Hover text of a sentence, as figures/_common.py safe_wrapped makes it: whitespace
+   * squashed, cut to maxChars with an ellipsis, wrapped at 80 characters, each line escaped so
+   * that plotly shows the characters (& < > " ' $ %) and never markup. */
+  function escapeText(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;").replace(/\$/g, "&#36;")
+      .replace(/%/g, "&#37;");
+  }
+
+  function shortText(raw, maxChars) {
+    var text = String(raw).split(/\s+/).filter(Boolean).join(" ");
+    if (text.length > maxChars) text = text.slice(0, Math.max(maxChars - 1, 0)).trimEnd() + "\u2026";
+    return text;
+  }
+
+  function hoverText(raw, maxChars) {
+    var text = shortText(raw, maxChars);
+    var lines = [];
+    var line = "";
+    text.split(" ").forEach(function (word) {
+      while (word.length > 80) {  // long words are broken too
+        if (line) { lines.push(line); line = ""; }
+        lines.push(word.slice(0, 80));
+        word = word.slice(80);
+      }
+      if (!word) return;
+      if (line && line.length + 1 + word.length > 80) { lines.push(line); line = word; }
+      else line = line ? line + " " + word : word;
+    });
+    if (line) lines.push(line);
+    return lines.map(escapeText).join("<br>");
+  }
+
+  /* A scatter trace of sentences holds only references ("points"): rows, optional colours. */
+  function fillPoints(trace) {
+    var pts = trace.points;
+    delete trace.points;
+    return Promise.all([unpack(pts.rows), unpack(pts.color)]).then(function (got) {
+      var rows = got[0];
+      var m = rows.length;
+      var dims = data.coords.shape[1];
+      var x = new Float32Array(m);
+      var y = new Float32Array(m);
+      var z = dims === 3 ? new Float32Array(m) : null;
+      var hover = new Array(m);
+      for (var k = 0; k < m; k++) {
+        var r = rows[k];
+        x[k] = coords[r * dims];
+        y[k] = coords[r * dims + 1];
+        if (z) z[k] = coords[r * dims + 2];
+        hover[k] = hoverText(texts[r], data.hoverMaxChars);
+      }
+      trace.x = x;
+      trace.y = y;
+      if (z) trace.z = z;
+      trace.customdata = rows;
+      trace.hovertext = hover;
+      if (got[1]) trace.marker.color = got[1];
+    });
+  }
+
   function loadFigure(id) {
     if (figureCache[id]) return figureCache[id];
     var spec = readJSON(id);
-    if (!spec) return null;
+    if (!spec) return Promise.resolve(null);
+    var jobs = [];
+    ["xaxis", "yaxis"].forEach(function (axis) {
+      var ax = spec.layout[axis];
+      if (ax && ax.ticktext && ax.ticktext.sentenceRows) {
+        ax.ticktext = data.heatmapRows.map(function (i) {
+          return escapeText(shortText(texts[i], ax.ticktext.maxChars));
+        });
+      }
+    });
     spec.data.forEach(function (trace) {
+      if (trace.y && trace.y.sentenceRows) {  // "#<row> [label]: <text>" (render.sentence_categories)
+        var labelled = trace.y.labelled && labels;
+        trace.y = data.heatmapRows.map(function (i) {
+          return "#" + i + (labelled ? " [" + escapeText(labels[i]) + "]" : "") + ": " +
+            hoverText(texts[i], Infinity);
+        });
+      }
       if (trace.z && trace.z.quantized) trace.z = decodeQuantized(trace.z.quantized);
       if (trace.xFromY) {
         trace.x = trace.y;
         delete trace.xFromY;
       }
+      if (trace.points) jobs.push(fillPoints(trace));
     });
-    figureCache[id] = spec;
-    return spec;
+    figureCache[id] = Promise.all(jobs).then(function () { return spec; });
+    return figureCache[id];
   }
 
   function draw(div, figureId) {
-    var spec = loadFigure(figureId);
-    if (!spec) return Promise.resolve(null);
-    return Plotly.react(div, spec.data, spec.layout, PLOT_CONFIG);
+    return loadFigure(figureId).then(function (spec) {
+      if (!spec) return null;
+      return Plotly.react(div, spec.data, spec.layout, PLOT_CONFIG);
+    });
   }
 
+  var unpack = window.smallbertReport.unpack;
   var data = readJSON("report-data");
-  var texts = data.texts;
-  var labels = data.labels;
-  var n = texts.length;
-  var state = { selected: null, lasso: [] };
+  var n = data.n;
+  var texts = null;  // filled by unpackData
+  var labels = null;
+  var coords = null;
+  var nbIndices = null;
+  var nbScores = null;
+  var nbK = data.neighbors.indices.shape[1];
+  var state = { selected: null, lasso: [], matches: null, page: 0, lower: null };
+
+  function unpackData() {
+    var lab = data.labels;
+    return Promise.all([
+      unpack(data.texts), lab ? unpack(lab.codes) : null, unpack(data.coords),
+      unpack(data.neighbors.indices), unpack(data.neighbors.scores),
+    ]).then(function (got) {
+      texts = got[0];
+      if (lab) {
+        var codes = got[1];
+        labels = new Array(n);
+        for (var i = 0; i < n; i++) labels[i] = lab.names[codes[i]];
+      }
+      coords = got[2];
+      nbIndices = got[3];
+      nbScores = got[4];
+      // What the page holds, for whoever inspects it (tests, the console).
+      window.smallbertReport.data = {
+        texts: texts, labels: labels, coords: coords, dims: data.coords.shape[1],
+        neighbors: { indices: nbIndices, scores: nbScores, k: nbK },
+      };
+    });
+  }
 
   function labelOf(i) {
     return labels ? labels[i] : "";
+  }
+
+  function neighborOf(i, k) {
+    return nbIndices[i * nbK + k];
+  }
+
+  function scoreOf(i, k) {
+    return nbScores[i * nbK + k];
   }
 
   /* ---- the linked view ------------------------------------------------------------------- */
@@ -82,14 +200,12 @@
   function fillNeighbors(i) {
     var body = document.querySelector("#neighbor-table tbody");
     body.replaceChildren();
-    var idx = data.neighbors.indices[i];
-    var scores = data.neighbors.scores[i];
-    for (var k = 0; k < idx.length; k++) {
-      var j = idx[k];
+    for (var k = 0; k < nbK; k++) {
+      var j = neighborOf(i, k);
       var tr = el("tr");
       tr.dataset.index = String(j);
       tr.appendChild(el("td", "#" + j, "num"));
-      tr.appendChild(el("td", scores[k].toFixed(4), "num"));
+      tr.appendChild(el("td", scoreOf(i, k).toFixed(4), "num"));
       tr.appendChild(el("td", labelOf(j)));
       tr.appendChild(el("td", texts[j], "text"));
       tr.addEventListener("click", onRowClick);
@@ -128,7 +244,9 @@
   function markProjection(i) {
     var gd = document.getElementById("plot-projection");
     if (!gd || !gd.layout) return;
-    var xy = data.coords[i];
+    var dims = data.coords.shape[1];
+    if (dims !== 2) return;  // a 3-D scene has no 2-D annotation to place
+    var xy = [coords[i * dims], coords[i * dims + 1]];
     // Keep the figure's own annotations (the cluster keywords); replace only the marker.
     var own = (gd.layout.annotations || []).filter(function (a) { return a.name !== "selected"; });
     Plotly.relayout(gd, {
@@ -141,6 +259,13 @@
   }
 
   function markTable(i) {
+    // Show the page that holds sentence i (within the current search, if it is a match).
+    var list = state.matches;
+    var pos = list ? list.indexOf(i) : i;
+    if (pos >= 0) {
+      var page = Math.floor(pos / data.pageRows);
+      if (page !== state.page) { state.page = page; renderTable(); }
+    }
     var rows = document.querySelectorAll("#sentence-table tbody tr.current");
     for (var r = 0; r < rows.length; r++) rows[r].classList.remove("current");
     var row = document.querySelector('#sentence-table tbody tr[data-index="' + i + '"]');
@@ -178,32 +303,72 @@
 
   /* ---- the sentence table ---------------------------------------------------------------- */
 
-  function fillTable() {
+  /* One page of rows (data.pageRows) of all sentences or of the search's matches. */
+  function renderTable() {
     var body = document.querySelector("#sentence-table tbody");
+    var list = state.matches;
+    var total = list ? list.length : n;
+    var pages = Math.max(1, Math.ceil(total / data.pageRows));
+    state.page = Math.min(Math.max(state.page, 0), pages - 1);
+    var start = state.page * data.pageRows;
+    var stop = Math.min(total, start + data.pageRows);
     var frag = document.createDocumentFragment();
-    for (var i = 0; i < n; i++) {
-      var j = data.neighbors.indices[i][0];
+    for (var p = start; p < stop; p++) {
+      var i = list ? list[p] : p;
+      var j = neighborOf(i, 0);
       var tr = el("tr");
       tr.dataset.index = String(i);
+      if (i === state.selected) tr.className = "current";
       tr.appendChild(el("td", "#" + i, "num"));
       tr.appendChild(el("td", labelOf(i)));
       tr.appendChild(el("td", texts[i], "text"));
       tr.appendChild(el("td", "#" + j + " " + texts[j], "text"));
-      tr.appendChild(el("td", data.neighbors.scores[i][0].toFixed(4), "num"));
+      tr.appendChild(el("td", scoreOf(i, 0).toFixed(4), "num"));
       tr.addEventListener("click", onRowClick);
       frag.appendChild(tr);
     }
-    body.appendChild(frag);
+    body.replaceChildren(frag);
+    var status = document.getElementById("table-status");
+    status.textContent = (total ? (start + 1).toLocaleString("en") + "\u2013" +
+      stop.toLocaleString("en") : "0") + " of " + total.toLocaleString("en") +
+      (list ? " matching sentences" : " sentences") + " (page " + (state.page + 1) + " of " +
+      pages + ")";
+    document.getElementById("table-prev").disabled = state.page === 0;
+    document.getElementById("table-next").disabled = state.page >= pages - 1;
+  }
+
+  function search(query) {
+    var q = query.toLowerCase();
+    if (!q) { state.matches = null; state.page = 0; renderTable(); return; }
+    if (!state.lower) {
+      state.lower = texts.map(function (t) { return t.toLowerCase(); });
+      state.lowerLabels = labels ? labels.map(function (t) { return t.toLowerCase(); }) : null;
+    }
+    var hits = [];
+    for (var i = 0; i < n; i++) {
+      if (state.lower[i].indexOf(q) >= 0 ||
+          (state.lowerLabels && state.lowerLabels[i].indexOf(q) >= 0)) hits.push(i);
+    }
+    state.matches = hits;
+    state.page = 0;
+    renderTable();
+  }
+
+  function fillTable() {
+    renderTable();
+    document.getElementById("table-prev").addEventListener("click", function () {
+      state.page -= 1;
+      renderTable();
+    });
+    document.getElementById("table-next").addEventListener("click", function () {
+      state.page += 1;
+      renderTable();
+    });
     var filter = document.getElementById("table-filter");
+    var timer = null;
     filter.addEventListener("input", function () {
-      var q = filter.value.toLowerCase();
-      var rows = body.children;
-      for (var r = 0; r < rows.length; r++) {
-        var k = Number(rows[r].dataset.index);
-        var hit = !q || texts[k].toLowerCase().indexOf(q) >= 0 ||
-          labelOf(k).toLowerCase().indexOf(q) >= 0;
-        rows[r].hidden = !hit;
-      }
+      clearTimeout(timer);
+      timer = setTimeout(function () { search(filter.value); }, n > 20000 ? 200 : 0);
     });
   }
 
@@ -269,8 +434,8 @@
   function downloadTable() {
     var rows = [];
     for (var i = 0; i < n; i++) {
-      var j = data.neighbors.indices[i][0];
-      rows.push([i, labelOf(i), texts[i], j, texts[j], Number(data.neighbors.scores[i][0].toFixed(6))]);
+      var j = neighborOf(i, 0);
+      rows.push([i, labelOf(i), texts[i], j, texts[j], Number(scoreOf(i, 0).toFixed(6))]);
     }
     downloadCSV("sentences.csv",
       ["row", "label", "sentence", "nearest_row", "nearest_sentence", "cosine"], rows);
@@ -329,6 +494,10 @@
   /* ---- near-duplicates and the layer figures ------------------------------------------- */
 
   function wireDuplicates() {
+    var cells = document.querySelectorAll("#duplicate-table td[data-text]");
+    for (var c = 0; c < cells.length; c++) {
+      cells[c].textContent = texts[Number(cells[c].dataset.text)];
+    }
     var rows = document.querySelectorAll("#duplicate-table tbody tr");
     for (var r = 0; r < rows.length; r++) {
       rows[r].addEventListener("click", function (event) {
@@ -371,5 +540,5 @@
     });
   }
 
-  main();
+  unpackData().then(main);
 })();
