@@ -71,6 +71,8 @@ def build_content(
     if coords is not None:  # texts (and labels) may come with the coordinates' DataFrame
         layout = resolve_coords(coords, texts, labels, owner=OWNER)
         texts, labels, given = layout.texts, layout.labels, layout.projection
+        if embeddings is None and model is not None:  # e.g. spark.embed's 'embedding' column
+            embeddings = layout.embeddings
     n = len(check_texts(texts, OWNER, min_texts=2))
     check_labels(labels, n, OWNER)  # input errors before any model is loaded
     seed = check_int("seed", seed, OWNER, low=0, high=2**32 - 1)
@@ -184,7 +186,7 @@ def build_content(
 
 
 def report(
-    texts: Sequence[str],
+    texts: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
     *,
     model: Any = None,
@@ -232,6 +234,8 @@ def report(
         pooling=pooling, normalize=normalize, max_length=max_length)`` of this very model. Pass
         the ``pooling`` that made them; the first rows are checked against the model (a
         mismatch is an error giving the cosine and the fix) unless ``provenance`` names them.
+        With ``coords`` a DataFrame with an ``embedding`` column and ``model`` given, that
+        column is used.
     pooling : {"cls", "pooled", "mean"}, optional
         Default: the model's own.
     normalize : bool

@@ -161,6 +161,8 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         if coords is not None:
             layout = resolve_coords(coords, texts, labels, owner=OWNER)
             texts, labels, given = layout.texts, layout.labels, layout.projection
+            if embeddings is None and model is not None:  # e.g. spark.embed's 'embedding' column
+                embeddings = layout.embeddings
         elif texts is None:
             raise ValueError(
                 f"{OWNER} needs texts (one sentence per point), or coords= with a text column."

@@ -161,6 +161,22 @@ def test_coords_with_embeddings_and_model_keep_the_layout_and_query(
     assert "no recompute" in ex.unavailable_note and "queries" not in ex.unavailable_note
 
 
+def test_spark_shaped_frame_brings_its_embeddings(standin_model, corpus40, mean_embeddings):
+    """spark.project's output read back (text, embedding, x, y): the vectors are not made again."""
+    pd = pytest.importorskip("pandas")
+    from smallbert_viz.widgets import ProjectionExplorer
+
+    texts, _ = corpus40
+    coords = np.random.default_rng(4).normal(size=(len(texts), 2)).astype(np.float32)
+    frame = pd.DataFrame(
+        {"text": texts, "embedding": list(mean_embeddings), "x": coords[:, 0], "y": coords[:, 1]}
+    )
+    ex = ProjectionExplorer(coords=frame, model=standin_model, pooling="mean", k=4)
+    np.testing.assert_array_equal(ex.embeddings, mean_embeddings)
+    np.testing.assert_array_equal(ex.projection.coords, coords)
+    assert ex.projection.method == "given"
+
+
 def test_large_state_is_binary_without_texts(small_threshold, monkeypatch):
     from smallbert_viz.widgets import ProjectionExplorer
 
