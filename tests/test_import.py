@@ -24,6 +24,7 @@ HEAVY = (
     "tf_keras",
     "umap",
     "pynndescent",
+    "faiss",
     "numba",
     "pyspark",
 )
@@ -38,6 +39,8 @@ LIGHT = (
     "smallbert_viz.widgets",
     "smallbert_viz.spark",
     "smallbert_viz.explain",
+    "smallbert_viz.embed_to_disk",
+    "smallbert_viz.views.coords",
 )
 
 

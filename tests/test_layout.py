@@ -7,7 +7,8 @@ and ``importlib.import_module`` import by string. Each import of a later layer i
 The layers, in order (``LAYERS``; a module's layer is its first name under ``smallbert_viz``):
 
 1. shared base: provenance, errors, _validation, _paths, _lazy, corpus;
-2. models: models/, embedding.py, embedding_spec.py, layer_embeddings.py, attention/
+2. models: models/, embedding.py, embedding_spec.py, embed_to_disk.py, layer_embeddings.py,
+   attention/
    (TensorFlow, lazily);
 3. analysis/ (numpy, scipy, scikit-learn, umap; no TensorFlow); beside it explain/, the
    model-driven analyses, which may also import analysis/ (analysis/ may not import explain/);
@@ -34,7 +35,15 @@ LAYERS: dict[str, str] = {
         "base",
     ),
     **dict.fromkeys(
-        ["models", "embedding", "embedding_spec", "embedding_cache", "layer_embeddings", "attention"],
+        [
+            "models",
+            "embedding",
+            "embedding_spec",
+            "embedding_cache",
+            "embed_to_disk",
+            "layer_embeddings",
+            "attention",
+        ],
         "models",
     ),
     "analysis": "analysis",

@@ -4,7 +4,8 @@ About 660 lines, on purpose: half of it is the public constructor's documented, 
 parameters and the controls' layout, which belong together. The events on points (selection,
 clicks, queries) live in ``_points.py``, trust, keywords and near-duplicates in
 ``_projection_analyses.py``, the background UMAP worker in ``_latest.py``, the figure in
-``views.projection``, the large path's figure in ``views.large_scatter``.
+``views.projection``, the large path's figure in ``figures.large_scatter`` (switched on by
+``views.large_scatter``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis.neighbors import METRICS as NEIGHBOR_METRICS
 from smallbert_viz.analysis.projection import METHODS, UMAP_MIN_ROWS
 from smallbert_viz.embedding_spec import DEFAULT_MAX_LENGTH
+from smallbert_viz.figures import large_scatter as figure_large
 from smallbert_viz.provenance import Provenance
 from smallbert_viz.views import large_scatter
 from smallbert_viz.views.coords import GIVEN_LAYOUT_NOTE, resolve_coords
@@ -525,7 +527,7 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
         colour = self.colour_control.value
         if colour == "label" and self.labels is not None:
             if self._codes is None:
-                self._codes = large_scatter.label_codes(self.labels)
+                self._codes = figure_large.label_codes(self.labels)
             return self._codes
         if colour == "cluster":
             clusters = np.asarray(self.clusters)
@@ -542,7 +544,7 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
 
         codes, names = self._large_codes()
         hl_texts = None if highlight is None else [self.texts[int(i)] for i in highlight]
-        return large_scatter.large_scatter(
+        return figure_large.large_scatter(
             projection.coords,
             codes=codes,
             names=names,
