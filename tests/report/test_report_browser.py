@@ -10,9 +10,8 @@ from .conftest import EVIL
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(browser, built_report):
-    """The report opened from file:// with every other request aborted; problems recorded."""
+def _open_offline(browser, path):
+    """``path`` opened from file:// with every other request aborted; problems recorded."""
     pg = browser.new_page(viewport={"width": 1600, "height": 1000})
     problems: list[str] = []
     blocked: list[str] = []
@@ -28,10 +27,17 @@ def page(browser, built_report):
             r.abort()
 
     pg.route("**/*", route)
-    pg.goto(built_report.path.as_uri())
+    pg.goto(path.as_uri())
     pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
     pg.problems = problems
     pg.blocked = blocked
+    return pg
+
+
+@pytest.fixture
+def page(browser, built_report):
+    """The report opened from file:// with every other request aborted; problems recorded."""
+    pg = _open_offline(browser, built_report.path)
     yield pg
     pg.close()
 
@@ -362,25 +368,7 @@ def paged_report(standin_model, tmp_path_factory):
 
 @pytest.fixture
 def paged_page(browser, paged_report):
-    pg = browser.new_page(viewport={"width": 1600, "height": 1000})
-    problems: list[str] = []
-    blocked: list[str] = []
-    pg.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    pg.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-
-    def route(r):
-        if r.request.url.startswith("file:"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    pg.goto(paged_report[0].as_uri())
-    pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
-    pg.problems = problems
-    pg.blocked = blocked
+    pg = _open_offline(browser, paged_report[0])
     yield pg
     pg.close()
 
