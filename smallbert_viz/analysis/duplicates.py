@@ -33,7 +33,7 @@ import numpy as np
 
 from smallbert_viz._validation import check_choice, check_float, check_int, check_str_list
 from smallbert_viz.analysis._input import as_matrix, unit_rows
-from smallbert_viz.analysis.neighbors import nearest_neighbors
+from smallbert_viz.analysis.neighbors import Neighbors, nearest_neighbors
 
 #: Saturated sentences are compared all against all once at most this many remain.
 BRUTE_FORCE_MAX = 4096
@@ -113,6 +113,7 @@ def near_duplicates(
     k: int = 10,
     method: Literal["auto", "exact", "approximate"] = "auto",
     jaccard: float = LEXICAL_JACCARD,
+    neighbors: Neighbors | None = None,
 ) -> NearDuplicates:
     """Every pair of sentences with cosine similarity at least ``threshold``, with its kind.
 
@@ -131,6 +132,11 @@ def near_duplicates(
         Passed to ``nearest_neighbors``; approximate search makes 10^6 sentences feasible.
     jaccard : float
         Word-set Jaccard index in [0, 1] from which a pair is ``"lexical"``.
+    neighbors : Neighbors, optional
+        The cosine neighbours of every row of ``embeddings`` when the caller already has them
+        (one graph for neighbours, projection, trust and duplicates): the first search is
+        skipped and ``k`` is the graph's. Sentences whose every neighbour passes the
+        threshold are still searched again, so large groups stay whole.
 
     Returns
     -------
@@ -141,12 +147,28 @@ def near_duplicates(
     n = x.shape[0]
     texts = check_str_list(texts, n, "texts", owner, "row of embeddings")
     threshold = check_float("threshold", threshold, owner, low=-1.0, high=1.0)
+    if neighbors is not None:
+        if (
+            not isinstance(neighbors, Neighbors)
+            or neighbors.metric != "cosine"
+            or len(neighbors.indices) != n
+        ):
+            got = neighbors.describe() if isinstance(neighbors, Neighbors) else type(neighbors)
+            raise ValueError(
+                f"The 'neighbors' parameter of {owner} must be the cosine Neighbors of all {n} "
+                f"rows of embeddings (nearest_neighbors(embeddings, metric='cosine')). Got "
+                f"{got} instead."
+            )
+        k = neighbors.k
     k = check_int("k", k, owner, low=1, high=n - 1)
     method = check_choice("method", method, ("auto", "exact", "approximate"), owner)
     jaccard = check_float("jaccard", jaccard, owner, low=0.0, high=1.0)
     unit = unit_rows(x, "embeddings", owner)
 
-    found = nearest_neighbors(unit, k=k, metric="cosine", method=method)
+    if neighbors is None:
+        found = nearest_neighbors(unit, k=k, metric="cosine", method=method)
+    else:
+        found = neighbors
     used = found.method
     edges = [_edges(found.indices, found.scores, threshold, np.arange(n))]
     saturated = np.flatnonzero(found.scores[:, -1] >= threshold)

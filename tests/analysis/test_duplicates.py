@@ -45,6 +45,29 @@ def test_groups_larger_than_k_are_found_whole(k):
     assert_same_as_brute_force(result, x, 0.95)
 
 
+def test_a_given_neighbour_graph_replaces_the_first_search(monkeypatch):
+    from smallbert_viz.analysis import nearest_neighbors
+
+    rng = np.random.default_rng(1)
+    x = planted(rng, sizes=[2, 3, 12, 30])
+    texts = [f"sentence {i}" for i in range(len(x))]
+    graph = nearest_neighbors(x, k=4, metric="cosine", method="exact")
+    searched = []
+    real = duplicates.nearest_neighbors
+    monkeypatch.setattr(
+        duplicates, "nearest_neighbors", lambda q, **kw: searched.append(len(q)) or real(q, **kw)
+    )
+    result = near_duplicates(x, texts, threshold=0.95, neighbors=graph)
+    assert result.k == 4
+    assert len(x) not in searched  # only saturated rows were searched again
+    assert_same_as_brute_force(result, x, 0.95)
+    with pytest.raises(ValueError, match="cosine Neighbors of all"):
+        near_duplicates(x[:-1], texts[:-1], neighbors=graph)
+    euclid = nearest_neighbors(x, k=4, metric="euclidean", method="exact")
+    with pytest.raises(ValueError, match="cosine Neighbors of all"):
+        near_duplicates(x, texts, neighbors=euclid)
+
+
 def test_thirty_copies_of_one_sentence_give_all_435_pairs():
     rng = np.random.default_rng(1)
     x = np.vstack([rng.normal(size=(100, 16)), np.repeat(rng.normal(size=(1, 16)), 30, axis=0)])
