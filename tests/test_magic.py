@@ -463,7 +463,11 @@ def test_report_writes_a_file_with_the_same_texts(ip, opts, tmp_path):
     path = res.report(tmp_path / "r.html")
     assert path == tmp_path / "r.html" and path.is_file()
     page = path.read_text(encoding="utf8")
-    assert "Bonds rose." in page
+    from smallbert_viz.reporting.render import read_page_data
+
+    data = read_page_data(page)  # the texts are packed once in the page data
+    assert data["texts"] == list(res.texts) and "Bonds rose." in data["texts"]
+    assert data["labels"] == list(res.labels)
     # The report names the same model and pooling as the magic's result.
     assert html.escape(res.describe()) in page
     assert "pooling: mean" in res.describe()
