@@ -21,6 +21,7 @@ def test_wheel_contains_package_data(tmp_path):
     for needed in [
         "smallbert_viz/data/sample_corpus.tsv",
         "smallbert_viz/reporting/static/report.js",
+        "smallbert_viz/reporting/static/loader.js",
         "smallbert_viz/reporting/static/template.html",
         "smallbert_viz/widgets/static/event_figure.js",
     ]:
