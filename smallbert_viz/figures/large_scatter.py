@@ -105,6 +105,7 @@ def large_scatter(
     import plotly.graph_objects as go
 
     from smallbert_viz.figures._common import apply_layout, escape_text, safe_short, safe_wrapped
+    from smallbert_viz.figures.projection import label_axes
 
     xyz = np.asarray(coords, dtype=np.float32)
     dims = xyz.shape[1]
@@ -181,17 +182,7 @@ def large_scatter(
         },
         dragmode="lasso" if dims == 2 else None,
     )
-    if dims == 3:
-        fig.update_layout(
-            scene={
-                "xaxis": {"title": {"text": "dim 1"}},
-                "yaxis": {"title": {"text": "dim 2"}},
-                "zaxis": {"title": {"text": "dim 3"}},
-            }
-        )
-    else:
-        fig.update_xaxes(title_text="dim 1", zeroline=False)
-        fig.update_yaxes(title_text="dim 2", zeroline=False)
+    label_axes(fig, dims)
     extra = []
     if method_description:
         extra.append(escape_text(method_description))

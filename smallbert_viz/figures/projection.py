@@ -43,6 +43,21 @@ LARGE_N = 20_000
 MAX_LABEL_GROUPS = 256
 
 
+def label_axes(fig: go.Figure, dims: int) -> None:
+    """Name a layout's axes "dim 1", "dim 2" ("dim 3" in a 3-D scene); no zero lines in 2-D."""
+    if dims == 3:
+        fig.update_layout(
+            scene={
+                "xaxis": {"title": {"text": "dim 1"}},
+                "yaxis": {"title": {"text": "dim 2"}},
+                "zaxis": {"title": {"text": "dim 3"}},
+            }
+        )
+    else:
+        fig.update_xaxes(title_text="dim 1", zeroline=False)
+        fig.update_yaxes(title_text="dim 2", zeroline=False)
+
+
 def _marker_size(n: int) -> float:
     if n <= 500:
         return 7.0
@@ -187,17 +202,7 @@ def projection_scatter(
         )
         fig.update_layout(showlegend=True)
 
-    if dims == 3:
-        fig.update_layout(
-            scene={
-                "xaxis": {"title": {"text": "dim 1"}},
-                "yaxis": {"title": {"text": "dim 2"}},
-                "zaxis": {"title": {"text": "dim 3"}},
-            }
-        )
-    else:
-        fig.update_xaxes(title_text="dim 1", zeroline=False)
-        fig.update_yaxes(title_text="dim 2", zeroline=False)
+    label_axes(fig, dims)
     fig.update_layout(hovermode="closest", dragmode="lasso" if dims == 2 else "orbit")
     fig.update_layout(width=900, height=700)
     note = f"{n:,} points" + ("" if method_description is None else f"; {method_description}")
