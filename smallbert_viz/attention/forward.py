@@ -233,6 +233,116 @@ class AttentionForward:
         """
         return self._layers(word_vectors, mask, types, keep_all=False)
 
+    def encode_tangents(self, word_vectors, tangents, types, *, pooling: str):
+        """The sentence vector and its forward-mode derivatives, with the primal pass shared.
+
+        A hand-written Jacobian-vector product of the pass (linear maps, LayerNorm, softmax,
+        GELU and tanh differentiated by hand): each of the ``B`` path points is computed once
+        and its ``R`` tangents ride along, where a ``tf.autodiff.ForwardAccumulator`` over
+        ``B x R`` copies would recompute the point for every tangent. For ``cls`` the last
+        layer is evaluated for the ``[CLS]`` query only. Every position is real (no padding
+        mask); ``smallbert_viz.explain`` checks it against ``ForwardAccumulator``.
+
+        Parameters
+        ----------
+        word_vectors : tf.Tensor of shape (B, T, H), float32
+            Points in the space of input word embeddings.
+        tangents : tf.Tensor of shape (B, R, T, H), float32
+            ``R`` directions per point.
+        types : tf.Tensor of shape (T,), int32
+            Segment types of the positions.
+        pooling : {"cls", "pooled"}
+
+        Returns
+        -------
+        (vector, jvp) : tf.Tensor of shapes (B, H) and (B, R, H)
+            The ``[CLS]`` output (or ``pooled_output``) and its derivative along each tangent.
+        """
+        import tensorflow as tf
+
+        w = self._weights
+        eps = self.config.layer_norm_eps
+
+        def norm(x, dx, prefix):
+            # LayerNorm and its JVP: gamma * rs * (dx - mean(dx) - xhat * mean(xhat * dx)).
+            mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+            rs = tf.math.rsqrt(variance + eps)
+            xhat = (x - mean) * rs
+            xh = xhat[:, tf.newaxis]
+            dxhat = (
+                dx
+                - tf.reduce_mean(dx, -1, keepdims=True)
+                - xh * tf.reduce_mean(xh * dx, -1, keepdims=True)
+            ) * rs[:, tf.newaxis]
+            gamma = w[prefix + "/gamma"]
+            return xhat * gamma + w[prefix + "/beta"], dxhat * gamma
+
+        def gelu(x, dx):
+            if self.gelu == "tanh":
+                c = math.sqrt(2.0 / math.pi)
+                u = tf.tanh(c * (x + 0.044715 * x**3))
+                y = 0.5 * x * (1.0 + u)
+                slope = 0.5 * (1.0 + u) + 0.5 * x * (1.0 - u * u) * c * (1.0 + 3 * 0.044715 * x * x)
+            else:
+                cdf = 0.5 * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+                y = x * cdf
+                slope = cdf + x * tf.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+            return y, slope[:, tf.newaxis] * dx
+
+        seq = tf.shape(word_vectors)[1]
+        x = (
+            word_vectors
+            + w["position_embedding/embeddings"][tf.newaxis, :seq]
+            + tf.gather(w["type_embeddings/embeddings"], types)[tf.newaxis]
+        )
+        x, dx = norm(x, tangents, "embeddings/layer_norm")
+        scale = 1.0 / math.sqrt(self.config.head_size)
+        layers = self.config.num_layers
+        for n in range(layers):
+            p = f"transformer/layer_{n}/"
+            sa = p + "self_attention/"
+            if pooling == "cls" and n == layers - 1:
+                # Only the [CLS] row of the last layer reaches the sentence vector.
+                xq, dxq = x[:, :1], dx[:, :, :1]
+            else:
+                xq, dxq = x, dx
+            wq, wk, wv = (w[sa + name + "/kernel"] for name in ("query", "key", "value"))
+            q = tf.einsum("btf,fnh->btnh", xq, wq) + w[sa + "query/bias"]
+            k = tf.einsum("btf,fnh->btnh", x, wk) + w[sa + "key/bias"]
+            v = tf.einsum("btf,fnh->btnh", x, wv) + w[sa + "value/bias"]
+            dq = tf.einsum("brtf,fnh->brtnh", dxq, wq)
+            dk = tf.einsum("brtf,fnh->brtnh", dx, wk)
+            dv = tf.einsum("brtf,fnh->brtnh", dx, wv)
+            probs = tf.nn.softmax(tf.einsum("bfnh,btnh->bnft", q, k) * scale, axis=-1)
+            dscores = (
+                tf.einsum("brfnh,btnh->brnft", dq, k) + tf.einsum("bfnh,brtnh->brnft", q, dk)
+            ) * scale
+            pr = probs[:, tf.newaxis]
+            dprobs = pr * (dscores - tf.reduce_sum(pr * dscores, -1, keepdims=True))
+            context = tf.einsum("bnft,btnh->bfnh", probs, v)
+            dcontext = tf.einsum("brnft,btnh->brfnh", dprobs, v) + tf.einsum(
+                "bnft,brtnh->brfnh", probs, dv
+            )
+            wo = w[sa + "attention_output/kernel"]
+            attended = tf.einsum("bfnh,nhd->bfd", context, wo) + w[sa + "attention_output/bias"]
+            dattended = tf.einsum("brfnh,nhd->brfd", dcontext, wo)
+            a, da = norm(xq + attended, dxq + dattended, p + "self_attention_layer_norm")
+            w1, w2 = w[p + "intermediate/kernel"], w[p + "output/kernel"]
+            inter, dinter = gelu(
+                tf.einsum("btf,fi->bti", a, w1) + w[p + "intermediate/bias"],
+                tf.einsum("brtf,fi->brti", da, w1),
+            )
+            out = tf.einsum("bti,if->btf", inter, w2) + w[p + "output/bias"]
+            dout = tf.einsum("brti,if->brtf", dinter, w2)
+            x, dx = norm(a + out, da + dout, p + "output_layer_norm")
+        first, dfirst = x[:, 0], dx[:, :, 0]
+        if pooling == "cls":
+            return first, dfirst
+        kernel = w["pooler_transform/kernel"]
+        pooled = tf.tanh(tf.matmul(first, kernel) + w["pooler_transform/bias"])
+        dpooled = tf.einsum("brf,fg->brg", dfirst, kernel) * (1.0 - pooled * pooled)[:, tf.newaxis]
+        return pooled, dpooled
+
     def _graph(self, ids, mask, types):
         """``[B, T]`` int32 inputs -> hidden ``[B, L+1, T, H]``, probs ``[B, L, A, T, T]``, pooled."""
         import tensorflow as tf

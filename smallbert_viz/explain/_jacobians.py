@@ -10,8 +10,11 @@ with J_i the ``[D, H]`` Jacobian of f with respect to token i's embedding (posit
 types and the attention mask stay fixed). ``J_i(z) (x_i - r_i)`` is one Jacobian-vector product:
 the tangent ``x_i - r_i`` at position i and zero elsewhere. Forward mode gives the whole
 ``D``-vector per product, so a text costs steps x tokens products, where reverse mode would need
-D (the hidden size) backward passes per step. The rows (step, token) are batched: each row is a
-copy of the path point with its own tangent.
+D (the hidden size) backward passes per step. The products are written out by hand
+(``AttentionForward.encode_tangents``): each path point is computed once and the tangents of all
+its tokens ride along, so a batch of (nodes x tokens) products costs about one forward pass of
+that many sentences, not two or three (``tf.autodiff.ForwardAccumulator`` recomputes the point
+per tangent and transposes each op's gradient).
 
 The integral is a Gauss-Legendre rule on [0, 1]; the integrand is smooth (LayerNorm, softmax,
 GELU, tanh), so few nodes reach float32 accuracy. The completeness residual
@@ -31,10 +34,9 @@ import numpy as np
 if TYPE_CHECKING:
     from ..attention.forward import AttentionForward
 
-#: Most path-point tokens (rows x tokens) per forward-mode batch. Small batches are much faster
-#: on CPU (the activations of a batch stay in cache; benchmarks/bench_explain.py compares with
-#: the former 4096) and bound memory for long texts.
-BATCH_TOKENS = 128
+#: Most tangent tokens (nodes x token rows x tokens) per forward-mode batch: it bounds the
+#: memory of the tangent activations for long texts (benchmarks/bench_explain.py).
+BATCH_TOKENS = 2048
 
 
 def gauss_legendre(steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,8 +92,20 @@ class PathIntegrator:
     def _value_graph(self, word_vectors, types):
         return self._sentence(word_vectors, types)
 
+    def _products(self, points, tangents, types):
+        """``[K, T, H]`` points, ``[K, R, T, H]`` tangents -> ``[K, R, D]`` products of f."""
+        import tensorflow as tf
+
+        vector, jvp = self.forward.encode_tangents(points, tangents, types, pooling=self.pooling)
+        if self.normalize:
+            # d(v / |v|) = (dv - u (u . dv)) / |v|, u = v / |v|.
+            length = tf.norm(vector, axis=-1, keepdims=True)[:, tf.newaxis]
+            unit = vector[:, tf.newaxis] / length
+            jvp = (jvp - unit * tf.reduce_sum(unit * jvp, -1, keepdims=True)) / length
+        return jvp
+
     def _jvp_graph(self, x, r, types, alphas, weights, rows):
-        """Rows (alpha_k, w_k, token i) -> sum over rows of w_k J_i(z_k) (x_i - r_i), per token."""
+        """Nodes alpha_k with weights w_k, token rows i -> sum_k w_k J_i(z_k) (x_i - r_i), [R, D]."""
         import tensorflow as tf
 
         tokens = tf.shape(x)[0]
@@ -99,10 +113,9 @@ class PathIntegrator:
         points = r[tf.newaxis] + alphas[:, tf.newaxis, tf.newaxis] * delta[tf.newaxis]
         one_hot = tf.one_hot(rows, tokens, dtype=tf.float32)  # [R, T]
         tangents = one_hot[:, :, tf.newaxis] * delta[tf.newaxis]  # [R, T, H]
-        with tf.autodiff.ForwardAccumulator(primals=points, tangents=tangents) as acc:
-            vector = self._sentence(points, types)
-        jvp = acc.jvp(vector) * weights[:, tf.newaxis]  # [R, D]
-        return tf.math.unsorted_segment_sum(jvp, rows, tokens)  # [T, D]
+        shape = tf.concat([tf.shape(alphas), tf.shape(tangents)], 0)
+        jvp = self._products(points, tf.broadcast_to(tangents[tf.newaxis], shape), types)
+        return tf.einsum("k,krd->rd", weights, jvp)
 
     def _total_graph(self, x, r, types, alphas):
         """Nodes alpha_k -> ``J(z_k) (x - r)``, the path derivative of f, ``[K, D]``."""
@@ -110,10 +123,8 @@ class PathIntegrator:
 
         delta = x - r
         points = r[tf.newaxis] + alphas[:, tf.newaxis, tf.newaxis] * delta[tf.newaxis]
-        tangents = tf.broadcast_to(delta[tf.newaxis], tf.shape(points))
-        with tf.autodiff.ForwardAccumulator(primals=points, tangents=tangents) as acc:
-            vector = self._sentence(points, types)
-        return acc.jvp(vector)
+        tangents = tf.broadcast_to(delta[tf.newaxis, tf.newaxis], tf.shape(points[:, tf.newaxis]))
+        return self._products(points, tangents, types)[:, 0]
 
     def path_derivatives(
         self, x: np.ndarray, r: np.ndarray, types: np.ndarray, nodes: np.ndarray
@@ -152,22 +163,19 @@ class PathIntegrator:
         ``r + a (x - r)`` (used by the tests against finite differences).
         """
         tokens = x.shape[0]
-        steps = np.repeat(np.arange(len(nodes)), tokens)
-        token_rows = np.tile(np.arange(tokens), len(nodes)).astype(np.int32)
-        per_batch = max(1, BATCH_TOKENS // tokens)
+        # A batch is (nodes x token rows); its cost grows with nodes x rows x tokens.
+        rows_per_batch = max(1, min(tokens, BATCH_TOKENS // tokens))
+        nodes_per_batch = max(1, BATCH_TOKENS // (rows_per_batch * tokens))
         total = np.zeros((tokens, self._width()), np.float64)
         x32, r32 = np.asarray(x, np.float32), np.asarray(r, np.float32)
-        for start in range(0, len(steps), per_batch):
-            k = steps[start : start + per_batch]
-            part = self._jvp(
-                x32,
-                r32,
-                types,
-                nodes[k].astype(np.float32),
-                weights[k].astype(np.float32),
-                token_rows[start : start + per_batch],
-            )
-            total += part.numpy()
+        n32, w32 = np.asarray(nodes, np.float32), np.asarray(weights, np.float32)
+        for first_row in range(0, tokens, rows_per_batch):
+            rows = np.arange(first_row, min(tokens, first_row + rows_per_batch), dtype=np.int32)
+            for k in range(0, len(nodes), nodes_per_batch):
+                part = self._jvp(
+                    x32, r32, types, n32[k : k + nodes_per_batch], w32[k : k + nodes_per_batch], rows
+                )
+                total[rows] += part.numpy()
         return total
 
     def _width(self) -> int:
