@@ -1,11 +1,12 @@
 """Benchmark: explain_pair with pooling="cls" (integrated Jacobians) vs reverse mode.
 
 Targets (issue 12): one L-8_H-128 stand-in pair <= 2 s warm, one all-MiniLM-L6-v2 pair <= 10 s
-warm. Baselines in the same run: (1) the previous adaptive rule, per-token forward-mode products
-at 8, 16, 32, then 64 Gauss-Legendre steps, recomputed until the completeness error is within
-the bound (explain_pair now picks the steps from path derivatives, one product per node, and
-computes the per-token products once); (2) the same path integral with reverse-mode Jacobians
-(``tf.GradientTape.jacobian``, one backward pass per output dimension, vectorised) at the same
+warm. Baselines in the same run: (1) the previous code, the same rule and steps with each
+Jacobian-vector product from ``tf.autodiff.ForwardAccumulator`` over (node, token) copies of
+the path point (explain_pair now propagates the tangents by hand, ``encode_tangents``, and
+computes each path point once for all its token tangents); (2) the same path integral with
+reverse-mode Jacobians (``tf.GradientTape.jacobian``, one backward pass per output dimension,
+vectorised) at the same
 nodes as explain_pair used (``--reverse``). Prints seconds, ratios and completeness errors.
 Timings on a shared machine are noisy: the load average is printed with them.
 
@@ -70,41 +71,70 @@ def reverse_mode(model, explanation):
     return abs((a @ b.T).sum() + offset - explanation.score)
 
 
-def previous_rule(model, score):
-    """The code before: per-token products at 8, 16, 32, 64 steps until within the bound, in
-    batches of 4096 path-point tokens."""
-    from smallbert_viz.explain import _jacobians
-
-    batch, _jacobians.BATCH_TOKENS = _jacobians.BATCH_TOKENS, 4096
-    try:
-        return _previous_rule(model, score)
-    finally:
-        _jacobians.BATCH_TOKENS = batch
+_COMPILED: dict[int, object] = {}
 
 
-def _previous_rule(model, score):
+def _compile(integrator):
+    """The previous code's product graph, traced once per integrator."""
+    import tensorflow as tf
+
+    width = integrator.forward.config.hidden_size
+    matrix = tf.TensorSpec([None, width], tf.float32)
+    ints, floats = tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[matrix, matrix, ints, floats, floats, ints])
+    def products(x, r, types, alphas, weights, rows):
+        tokens = tf.shape(x)[0]
+        delta = x - r
+        points = r[tf.newaxis] + alphas[:, tf.newaxis, tf.newaxis] * delta[tf.newaxis]
+        tangents = tf.one_hot(rows, tokens)[:, :, tf.newaxis] * delta[tf.newaxis]
+        with tf.autodiff.ForwardAccumulator(primals=points, tangents=tangents) as acc:
+            vector = integrator._sentence(points, types)
+        jvp = acc.jvp(vector) * weights[:, tf.newaxis]
+        return tf.math.unsorted_segment_sum(jvp, rows, tokens)
+
+    _COMPILED[id(integrator)] = products
+    return products
+
+
+def _accumulator_attributions(products, width, x, r, types, nodes, weights):
+    tokens = x.shape[0]
+    steps = np.repeat(np.arange(len(nodes)), tokens)
+    token_rows = np.tile(np.arange(tokens), len(nodes)).astype(np.int32)
+    per_batch = max(1, 128 // tokens)
+    total = np.zeros((tokens, width), np.float64)
+    for start in range(0, len(steps), per_batch):
+        k = steps[start : start + per_batch]
+        total += products(
+            x, r, types, nodes[k].astype(np.float32), weights[k].astype(np.float32),
+            token_rows[start : start + per_batch],
+        ).numpy()
+    return total
+
+
+def accumulator_products(model, explanation):
+    """The code before: the same rule and steps, each product by ``tf.autodiff.ForwardAccumulator``
+    over (node, token) copies of the path point, in batches of 128 path-point tokens (its best
+    setting). Returns its completeness error."""
     from smallbert_viz.explain._jacobians import gauss_legendre
-    from smallbert_viz.explain.pair import _integrator, _pack, _tolerance
+    from smallbert_viz.explain.pair import _integrator, _pack
 
     integrator = _integrator(model, "cls", normalize=True)
+    width = integrator.forward.config.hidden_size
+    products = _COMPILED.get(id(integrator)) or _compile(integrator)
     table = integrator.forward.word_embeddings.numpy()
+    nodes, weights = gauss_legendre(explanation.steps)
     sides = []
     for text in PAIR:
         ids, types, _ = _pack(model, text, 128)
         x = table[ids]
         r = np.broadcast_to(table[0], x.shape).copy()
         fx, fr = integrator.value(np.stack([x, r]), types).astype(np.float64)
-        sides.append((x, r, types, fx, fr))
-    (_, _, _, fx, fr), (_, _, _, gy, gr) = sides
+        a = _accumulator_attributions(products, width, x, r, types, nodes, weights)
+        sides.append((a, fx, fr))
+    (a, fx, fr), (b, gy, gr) = sides
     offset = fr @ gy + fx @ gr - fr @ gr
-    for n in (8, 16, 32, 64):
-        nodes, weights = gauss_legendre(n)
-        a = integrator.attributions(*sides[0][:3], nodes, weights)
-        b = integrator.attributions(*sides[1][:3], nodes, weights)
-        error = abs((a @ b.T).sum() + offset - score)
-        if error <= _tolerance(score):
-            break
-    return n, error
+    return abs((a @ b.T).sum() + offset - explanation.score)
 
 
 def seconds(fn):
@@ -126,16 +156,16 @@ def run(name, model, target, repeats, reverse):
         times.append(dt)
     warm = statistics.median(times)
     load = os.getloadavg()[0]
-    old_dt, (old_steps, old_error) = seconds(lambda: previous_rule(model, e.score))
+    accumulator_products(model, e)  # warm its trace
+    old_dt, old_error = seconds(lambda: accumulator_products(model, e))
     print(
         f"{name}: explain_pair(cls) {warm:.2f} s warm (target <= {target:g} s: "
         f"{'met' if warm <= target else 'NOT met'}; load average {load:.1f} on "
         f"{os.cpu_count()} cores), {e.steps} steps, tokens {len(e.tokens_a)}x{len(e.tokens_b)}, "
         f"completeness error {e.completeness_error:.2e} (bound {e.tolerance:.2e})\n"
-        f"{' ' * len(name)}  previous code (per-token products at 8, 16, 32, 64 steps, batches "
-        f"of 4096 tokens): "
-        f"{old_dt:.2f} s, {old_steps} steps, completeness error {old_error:.2e}; "
-        f"ratio {old_dt / warm:.1f}x",
+        f"{' ' * len(name)}  previous code (ForwardAccumulator products, the point recomputed "
+        f"per token tangent), the same {e.steps} steps: "
+        f"{old_dt:.2f} s, completeness error {old_error:.2e}; ratio {old_dt / warm:.1f}x",
         flush=True,
     )
     if reverse:
