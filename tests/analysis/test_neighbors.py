@@ -223,7 +223,7 @@ def test_faiss_is_preferred_and_its_search_effort_is_stated(mixture):
     assert "nprobe" in result.describe() and result.recall >= 0.9
     # The search effort stopped once the tuning sample reached its target recall, well before
     # probing every cell (which would be an exact search at extra cost).
-    cells, probes = (int(v) for v in re.findall(r"IVF ([\d,]+) cells, nprobe (\d+)", result.library)[0])
+    cells, probes = (int(v) for v in re.findall(r"IVF-SQ8 ([\d,]+) cells, nprobe (\d+)", result.library)[0])
     assert probes < cells
 
 
