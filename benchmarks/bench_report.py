@@ -225,7 +225,10 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 cmd = [sys.executable, __file__, "--child-scale", "--tmp", tmp, "--cache", cache,
                        "--n", str(n), "--scale-model", model]
-                proc = subprocess.run(cmd, capture_output=True, text=True)
+                # The projection cache (project(cache="disk")) in a scratch folder: every run
+                # computes its layout as a first report does, never reads an earlier run's.
+                env = os.environ | {"SMALLBERT_VIZ_CACHE_DIR": cache}
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 if proc.returncode != 0:
                     sys.exit(f"N={n} failed:\n{proc.stderr[-3000:]}")
                 r = json.loads(proc.stdout.strip().splitlines()[-1])

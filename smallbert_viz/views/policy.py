@@ -18,10 +18,11 @@ UMAP_N_NEIGHBORS = 15
 UMAP_MIN_DIST = 0.1
 #: Above this many sentences the views fit UMAP on a seeded random sample of
 #: ``PROJECTION_SAMPLE_SIZE`` of them and place the others by their nearest sample points
-#: (``project(..., sample_size=)``; the projection's provenance says so). Far below
-#: ``analysis.projection.SAMPLE_ABOVE``: a view wants a layout in seconds, not the finest one.
+#: (``project(..., sample_size=)``; the projection's provenance says so, with its measured
+#: 10-NN preservation). Far below ``analysis.projection.SAMPLE_ABOVE``: a view wants a layout
+#: in seconds, not the finest one (benchmarks/bench_report.py --scale measures it).
 PROJECTION_SAMPLE_ABOVE = 20_000
-PROJECTION_SAMPLE_SIZE = 20_000
+PROJECTION_SAMPLE_SIZE = 10_000
 #: Attention is computed on the text as it was embedded: the same wordpiece limit.
 ATTENTION_MAX_LENGTH = DEFAULT_MAX_LENGTH
 #: Up to this many layer x head panels the attention view is the full grid; above it
