@@ -292,7 +292,10 @@ def report(
 
     Large corpora: neighbours are approximate above ``nearest_neighbors``' cut-over (the
     provenance gives the measured recall), and one neighbour graph feeds the tables, UMAP,
-    trust and the most similar pair. The page holds the texts once and every per-sentence
+    trust and the most similar pair. Above ``views.policy.PROJECTION_SAMPLE_ABOVE`` sentences
+    UMAP is fitted on a seeded sample of ``PROJECTION_SAMPLE_SIZE`` and the others are placed
+    by their nearest sample points (the provenance says so, with the measured 10-NN
+    preservation). The page holds the texts once and every per-sentence
     array packed (int32 / float16 / float32, compressed, unpacked by the browser), draws the
     scatter with WebGL and shows the sentence table a page at a time with a search over all
     texts.
