@@ -29,6 +29,7 @@ from smallbert_viz.views.policy import (
     UMAP_MIN_DIST,
     UMAP_N_NEIGHBORS,
     default_method,
+    projection_sample_size,
 )
 
 OWNER = stages.OWNER
@@ -148,6 +149,8 @@ def build_content(
         what = "placing the given coordinates" if given is not None else (
             f"projecting {n:,} points with {default_method(n).upper()}"
         )
+        if given is None and umap and projection_sample_size(n) is not None:
+            what += f" (fitted on a sample of {projection_sample_size(n):,})"
         with timed.stage("projection", what):
             proj, fig_proj = stages.projection(
                 corpus, seed, n_neighbors, min_dist, graph=graph, given=given
