@@ -172,7 +172,7 @@ def child_scale(args: argparse.Namespace) -> None:
     texts, labels, emb = scale_corpus(args.n, model.hidden_size)
     out = Path(args.tmp) / f"report_{args.n}.html"
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     # report() is exactly build_content + render_html + write; timed here in its parts.
     content = build_content(
         texts,
@@ -183,12 +183,14 @@ def child_scale(args: argparse.Namespace) -> None:
         provenance=f"synthetic Gaussian mixture ({SCALE_CLUSTERS} clusters), seed 0",
         progress=False,
     )
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     out.write_text(render_html(content), encoding="utf-8")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     stages = dict(content.timings) | {"render+write": time.perf_counter() - t1}
+    cpu_stages = dict(content.cpu_timings) | {"render+write": time.process_time() - c1}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"s": seconds, "bytes": out.stat().st_size, "peak": peak, "stages": stages,
+    print(json.dumps({"s": seconds, "cpu": cpu, "bytes": out.stat().st_size, "peak": peak,
+                      "stages": stages, "cpu_stages": cpu_stages,
                       "peak_before": rss_before * 1024, "path": str(out)}))
 
 
@@ -223,7 +225,10 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 cmd = [sys.executable, __file__, "--child-scale", "--tmp", tmp, "--cache", cache,
                        "--n", str(n), "--scale-model", model]
-                proc = subprocess.run(cmd, capture_output=True, text=True)
+                # The projection cache (project(cache="disk")) in a scratch folder: every run
+                # computes its layout as a first report does, never reads an earlier run's.
+                env = os.environ | {"SMALLBERT_VIZ_CACHE_DIR": cache}
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 if proc.returncode != 0:
                     sys.exit(f"N={n} failed:\n{proc.stderr[-3000:]}")
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -231,8 +236,10 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
             mb, gb = r["bytes"] / 1e6, r["peak"] / 1e9
             t_s, t_mb, t_open = TARGETS.get(n, (None, None, None))
             print(f"== N = {n:,} (load now {os.getloadavg()[0]:.1f})")
-            print(f"  report  {r['s']:7.1f} s   target {t_s or '-'}")
-            print("  stages  " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items()))
+            print(f"  report  {r['s']:7.1f} s wall, {r['cpu']:.1f} s CPU (user+sys, all threads)"
+                  f"   target {t_s or '-'} s wall")
+            print("  stages, wall / CPU s: " + ", ".join(
+                f"{k} {v:.1f}/{r['cpu_stages'].get(k, 0.0):.1f}" for k, v in r["stages"].items()))
             print(f"  size    {mb:7.2f} MB  target {t_mb or '-'}")
             print(f"  peak    {gb:7.2f} GB RSS (child; {r['peak_before'] / 1e9:.2f} GB before the "
                   "call: TensorFlow, model, corpus)")

@@ -8,8 +8,10 @@ sentences) and :mod:`smallbert_viz.reporting.render` turns the result into HTML.
 from __future__ import annotations
 
 import os
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from smallbert_viz.views.policy import (
     UMAP_MIN_DIST,
     UMAP_N_NEIGHBORS,
     default_method,
+    projection_sample_size,
 )
 
 OWNER = stages.OWNER
@@ -41,6 +44,23 @@ STAGES = (
     "contributions",
     "attention",
 )
+
+
+class _Stages:
+    """The report's stage bar plus the CPU seconds of each stage (``time.process_time``)."""
+
+    def __init__(self, bar: StageBar) -> None:
+        self.bar = bar
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, label: str | None = None) -> Iterator[None]:
+        started = time.process_time()
+        try:
+            with self.bar.stage(name, label):
+                yield
+        finally:
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - started
 
 
 def build_content(
@@ -98,8 +118,9 @@ def build_content(
     # One bar over the stages, each with its time; by default only for large corpora.
     show = progress if progress is not None else n >= REPORT_PROGRESS_MIN_TEXTS
     bar = StageBar(len(STAGES), desc=f"report of {n:,} sentences", show=show)
+    timed = _Stages(bar)
     with bar:
-        with bar.stage("embed"), warnings.catch_warnings():
+        with timed.stage("embed"), warnings.catch_warnings():
             # The summary counts truncated sentences itself; no need for embed's warning.
             warnings.filterwarnings("ignore", message=".*longer than max_length.*")
             corpus = resolve_corpus(
@@ -117,31 +138,33 @@ def build_content(
             )
         note = " ".join(x for x in (note, corpus.note) if x) or None
         umap = given is None and default_method(n) == "umap"
-        with bar.stage("summary and neighbours"):
+        with timed.stage("summary and neighbours"):
             summary = stages.summary(corpus)
             # One graph for all: UMAP's n_neighbors - 1 columns when it projects, else those
             # shown; the tables, trust and the pair read its first NEIGHBORS_SHOWN.
             graph = stages.neighbors(corpus, stages.graph_size(n, n_neighbors, umap))
             nb = stages.first_neighbors(graph, NEIGHBORS_SHOWN)
-        with bar.stage("similarity"):
+        with timed.stage("similarity"):
             sim = stages.similarity(corpus, seed)
         what = "placing the given coordinates" if given is not None else (
             f"projecting {n:,} points with {default_method(n).upper()}"
         )
-        with bar.stage("projection", what):
+        if given is None and umap and projection_sample_size(n) is not None:
+            what += f" (fitted on a sample of {projection_sample_size(n):,})"
+        with timed.stage("projection", what):
             proj, fig_proj = stages.projection(
                 corpus, seed, n_neighbors, min_dist, graph=graph, given=given
             )
-        with bar.stage("trust, keywords, near-duplicates"):
+        with timed.stage("trust, keywords, near-duplicates"):
             tv = stages.trust(corpus, proj, nb)
             kv = stages.keywords(corpus, proj, seed)
             fig_proj = stages.annotated_projection(fig_proj, tv, kv)
             dv = stages.duplicates(corpus, nb)
-        with bar.stage("layers"):
+        with timed.stage("layers"):
             lv, layers_note = stages.layers(corpus, seed)
-        with bar.stage("contributions"):
+        with timed.stage("contributions"):
             pv, score = stages.pair(corpus, nb, pair)
-        with bar.stage("attention"):
+        with timed.stage("attention"):
             if attention_for is None:
                 attention_for = tuple(dict.fromkeys([pv.i, pv.j, 0]))[:3]
             figures = {
@@ -176,6 +199,7 @@ def build_content(
         sections=stages.sections(corpus, sim, pv, score, pair is not None, seed)
         | stages.analyses_sections(tv, kv, dv, lv, layers_note),
         timings=timings,
+        cpu_timings=dict(timed.cpu),
         trust=tv.trust,
         keyword_source=kv.source,
         keywords=kv.table,
@@ -271,7 +295,10 @@ def report(
 
     Large corpora: neighbours are approximate above ``nearest_neighbors``' cut-over (the
     provenance gives the measured recall), and one neighbour graph feeds the tables, UMAP,
-    trust and the most similar pair. The page holds the texts once and every per-sentence
+    trust and the most similar pair. Above ``views.policy.PROJECTION_SAMPLE_ABOVE`` sentences
+    UMAP is fitted on a seeded sample of ``PROJECTION_SAMPLE_SIZE`` and the others are placed
+    by their nearest sample points (the provenance says so, with the measured 10-NN
+    preservation). The page holds the texts once and every per-sentence
     array packed (int32 / float16 / float32, compressed, unpacked by the browser), draws the
     scatter with WebGL and shows the sentence table a page at a time with a search over all
     texts.

@@ -62,7 +62,10 @@ class ReportContent:
     sections : dict of str -> str
         Plain-text explanations shown under the section headings.
     timings : dict of str -> float
-        Seconds per stage.
+        Seconds per stage (wall clock).
+    cpu_timings : dict of str -> float
+        CPU seconds (user + system, all threads of the process) per stage: what a stage costs
+        whatever else the machine is doing.
     trust : ndarray of shape (N,) or None
         Per-sentence layout trust (the projection's trust colouring).
     keyword_source : str
@@ -94,6 +97,7 @@ class ReportContent:
     pair: tuple[int, int, float]
     sections: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
     trust: np.ndarray | None = None
     keyword_source: str = "labels"
     keywords: list[dict] = field(default_factory=list)

@@ -32,6 +32,8 @@ from smallbert_viz.views.policy import (
     LAYER_FOLDS,
     NEIGHBORS_SHOWN,
     default_method,
+    projection_sample_rule,
+    projection_sample_size,
 )
 
 if TYPE_CHECKING:
@@ -111,7 +113,12 @@ def summary(corpus: ViewCorpus) -> CorpusSummary:
 
 
 def graph_size(n: int, n_neighbors: int, umap: bool) -> int:
-    """Neighbours searched per sentence: those shown, or UMAP's ``n_neighbors - 1`` if more."""
+    """Neighbours searched per sentence: those shown, or UMAP's ``n_neighbors - 1`` if more.
+
+    ``umap``: whether UMAP will project the corpus; it reads the graph only when it is fitted
+    on every sentence (up to ``policy.PROJECTION_SAMPLE_ABOVE``).
+    """
+    umap = umap and projection_sample_size(n) is None
     k = max(NEIGHBORS_SHOWN, n_neighbors - 1) if umap else NEIGHBORS_SHOWN
     return min(k, n - 1)
 
@@ -150,7 +157,9 @@ def projection(
 ) -> tuple[Projection, go.Figure]:
     """The views' projection of every sentence, or the ``given`` layout as it is.
 
-    ``graph``: the report's neighbour graph, handed to UMAP so that it searches no second one.
+    ``graph``: the report's neighbour graph, handed to UMAP so that it searches no second one
+    (not above ``policy.PROJECTION_SAMPLE_ABOVE``: UMAP is then fitted on a sample, which
+    needs a graph of its own).
     """
     from smallbert_viz.analysis import project
     from smallbert_viz.views.projection import compute_projection, projection_figure
@@ -158,7 +167,12 @@ def projection(
     n = len(corpus.texts)
     if given is not None:
         proj = given
-    elif graph is not None and default_method(n) == "umap" and graph.k >= n_neighbors - 1:
+    elif (
+        graph is not None
+        and default_method(n) == "umap"
+        and projection_sample_size(n) is None
+        and graph.k >= n_neighbors - 1
+    ):
         proj = project(
             corpus.embeddings,
             method="umap",
@@ -171,7 +185,8 @@ def projection(
         proj = compute_projection(
             corpus.embeddings, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist
         )
-    fig = projection_figure(corpus, proj, labels=corpus.labels)
+    # The page writes hover text from its one copy of the texts: none built here.
+    fig = projection_figure(corpus, proj, labels=corpus.labels, hover=False)
     if proj.method == "given":
         fig.update_layout(title_text=f"Sentence layout, {GIVEN_TITLE}")
     return proj, fig
@@ -210,14 +225,14 @@ def trust(corpus: ViewCorpus, proj: Projection, nb: Neighbors) -> TrustView:
     from smallbert_viz.views.policy import TRUST_K
     from smallbert_viz.views.trust import trust_view
 
-    return trust_view(corpus, proj, k=min(TRUST_K, nb.k), neighbors=nb)
+    return trust_view(corpus, proj, k=min(TRUST_K, nb.k), neighbors=nb, hover=False)
 
 
 def keywords(corpus: ViewCorpus, proj: Projection, seed: int) -> KeywordView:
     """Keywords of each label (or of k-means clusters without labels) at their centres."""
     from smallbert_viz.views.keywords import keyword_view
 
-    return keyword_view(corpus, proj, seed=seed)
+    return keyword_view(corpus, proj, seed=seed, figure=False)  # annotations only
 
 
 def duplicates(corpus: ViewCorpus, nb: Neighbors) -> DuplicatesView:
@@ -368,6 +383,8 @@ def report_provenance(
     proj_text = proj.describe()
     if proj.method == "pca":
         proj_text += f" (PCA: fewer than {DEFAULT_UMAP_MIN_ROWS} sentences for UMAP)"
+    elif proj.method == "umap" and proj.sample_size is not None:
+        proj_text += f" ({projection_sample_rule()})"
     neighbours = f"{nb.k} per sentence: {nb.describe()}"
     if graph is not None and graph.k > nb.k:
         neighbours = (

@@ -42,8 +42,9 @@ class KeywordView:
         ``keyword_table`` rows ``{"group", "x", "y", ("z",) "size", "keywords"}``.
     annotations : list of dict
         Plotly annotations at the groups' centres (2-D: ``layout.annotations``).
-    figure : go.Figure
-        ``keyword_scatter``: the layout coloured by group, keywords at the centres.
+    figure : go.Figure or None
+        ``keyword_scatter``: the layout coloured by group, keywords at the centres (None when
+        asked for without it: ``keyword_view(..., figure=False)``).
     """
 
     groups: list[str]
@@ -52,7 +53,7 @@ class KeywordView:
     keywords: dict[str, list[str]]
     table: list[dict[str, Any]]
     annotations: list[dict[str, Any]]
-    figure: go.Figure
+    figure: go.Figure | None
 
 
 def keyword_groups(
@@ -75,8 +76,13 @@ def keyword_view(
     *,
     top: int = KEYWORDS_TOP,
     seed: int = DEFAULT_SEED,
+    figure: bool = True,
 ) -> KeywordView:
-    """The keywords of each group (``groups``, else :func:`keyword_groups`) on ``projection``."""
+    """The keywords of each group (``groups``, else :func:`keyword_groups`) on ``projection``.
+
+    ``figure=False``: no ``keyword_scatter`` (a caller drawing the annotations on a scatter of
+    its own, like the report, would only throw its per-point hover text away).
+    """
     from smallbert_viz.analysis import cluster_keywords, keyword_table
     from smallbert_viz.figures import keyword_annotations, keyword_scatter
 
@@ -90,7 +96,7 @@ def keyword_view(
     keywords = {str(g): w for g, w in cluster_keywords(corpus.texts, names, top=top).items()}
     table = keyword_table(projection.coords, names, keywords)
     description = f"top {top} words per group by c-TF-IDF over {what}"
-    fig = keyword_scatter(
+    fig = None if not figure else keyword_scatter(
         projection.coords,
         corpus.texts,
         labels=names,

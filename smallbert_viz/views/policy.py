@@ -16,6 +16,13 @@ PROJECTION_MIN_TEXTS = 4
 #: UMAP parameters of the views.
 UMAP_N_NEIGHBORS = 15
 UMAP_MIN_DIST = 0.1
+#: Above this many sentences the views fit UMAP on a seeded random sample of
+#: ``PROJECTION_SAMPLE_SIZE`` of them and place the others by their nearest sample points
+#: (``project(..., sample_size=)``; the projection's provenance says so, with its measured
+#: 10-NN preservation). Far below ``analysis.projection.SAMPLE_ABOVE``: a view wants a layout
+#: in seconds, not the finest one (benchmarks/bench_report.py --scale measures it).
+PROJECTION_SAMPLE_ABOVE = 20_000
+PROJECTION_SAMPLE_SIZE = 10_000
 #: Attention is computed on the text as it was embedded: the same wordpiece limit.
 ATTENTION_MAX_LENGTH = DEFAULT_MAX_LENGTH
 #: Up to this many layer x head panels the attention view is the full grid; above it
@@ -58,13 +65,17 @@ __all__ = [
     "LAYER_K",
     "NEIGHBORS_SHOWN",
     "PROJECTION_MIN_TEXTS",
+    "PROJECTION_SAMPLE_ABOVE",
+    "PROJECTION_SAMPLE_SIZE",
     "UMAP_MIN_DIST",
     "TRUST_K",
     "UMAP_N_NEIGHBORS",
     "attention_uses_grid",
     "default_method",
     "keyword_cluster_count",
+    "projection_sample_size",
     "projection_title",
+    "projection_sample_rule",
     "similarity_title",
 ]
 
@@ -89,6 +100,20 @@ def projection_title(method: str, n_components: int = 2) -> str:
     """The one title of a projection scatter."""
     dims = "" if n_components == 2 else f" ({n_components}-D)"
     return f"Sentence embeddings, {method.upper()} projection{dims}"
+
+
+def projection_sample_size(n: int) -> int | None:
+    """Rows the views fit UMAP on for ``n`` sentences: None (all) up to
+    ``PROJECTION_SAMPLE_ABOVE``, else ``PROJECTION_SAMPLE_SIZE``."""
+    return PROJECTION_SAMPLE_SIZE if n > PROJECTION_SAMPLE_ABOVE else None
+
+
+def projection_sample_rule() -> str:
+    """The views' sampling rule in words, for provenance."""
+    return (
+        f"the views fit UMAP on a seeded random sample of {PROJECTION_SAMPLE_SIZE:,} "
+        f"sentences above {PROJECTION_SAMPLE_ABOVE:,}"
+    )
 
 
 def keyword_cluster_count(n: int) -> int:

@@ -12,6 +12,7 @@ from smallbert_viz.views.policy import (
     UMAP_MIN_DIST,
     UMAP_N_NEIGHBORS,
     default_method,
+    projection_sample_size,
     projection_title,
 )
 
@@ -37,7 +38,12 @@ def compute_projection(
     min_dist: float = UMAP_MIN_DIST,
     n_components: int = 2,
 ) -> Projection:
-    """Project with the views' rule and parameters (UMAP seeded with ``seed``)."""
+    """Project with the views' rule and parameters (UMAP seeded with ``seed``).
+
+    Above ``policy.PROJECTION_SAMPLE_ABOVE`` sentences UMAP is fitted on a seeded sample of
+    ``policy.PROJECTION_SAMPLE_SIZE`` and the rest placed by their nearest sample points
+    (``Projection.sample_size`` and ``describe()`` say so).
+    """
     from smallbert_viz.analysis import project
 
     n = len(embeddings)
@@ -51,6 +57,7 @@ def compute_projection(
         n_neighbors=n_neighbors,
         min_dist=min_dist,
         seed=seed,
+        sample_size=projection_sample_size(n),
     )
 
 
@@ -61,13 +68,18 @@ def projection_figure(
     labels: Sequence[str] | None,
     highlight: Sequence[int] | np.ndarray | None = None,
     provenance: Provenance | None = None,
+    hover: bool = True,
 ) -> go.Figure:
-    """The scatter of ``projection``, one colour per distinct label (``labels=None``: one)."""
+    """The scatter of ``projection``, one colour per distinct label (``labels=None``: one).
+
+    ``hover=False``: the points carry no hover text (empty strings), for a page that writes it
+    from its own copy of the texts (the report): no per-point strings built and dropped.
+    """
     from smallbert_viz.figures import projection_scatter
 
     return projection_scatter(
         projection.coords,
-        corpus.texts,
+        corpus.texts if hover else [""] * len(corpus.texts),
         labels=labels,
         highlight=highlight,
         provenance=provenance or corpus.provenance,

@@ -62,11 +62,13 @@ def trust_view(
     *,
     k: int = TRUST_K,
     neighbors: Neighbors | None = None,
+    hover: bool = True,
 ) -> TrustView:
     """Layout trust of ``projection`` and its scatter.
 
     ``neighbors``: the view's cosine neighbour graph of ``corpus.embeddings`` with at least
     ``k`` columns, reused instead of searching again; None searches (``projection_trust``).
+    ``hover=False``: the scatter's points carry no hover text (see ``projection_figure``).
     """
     from smallbert_viz._validation import check_int
     from smallbert_viz.analysis import nearest_neighbors
@@ -88,7 +90,7 @@ def trust_view(
     nb_text = neighbors.describe().replace(f"{neighbors.k} neighbours", f"{k} neighbours", 1)
     fig = trust_scatter(
         projection.coords,
-        corpus.texts,
+        corpus.texts if hover else [""] * n,
         trust,
         k=k,
         provenance=corpus.provenance,

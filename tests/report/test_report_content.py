@@ -165,3 +165,30 @@ def test_coords_of_another_length_raise_before_any_work(tmp_path):
     with pytest.raises(ValueError, match=r"'coords' parameter of report has 3 rows but there are 4"):
         report(["a", "b", "c", "d"], model=object(), coords=np.zeros((3, 2)),
                path=tmp_path / "r.html")
+
+
+def test_projection_fitted_on_a_sample_above_the_views_threshold(standin_model, monkeypatch):
+    """The > PROJECTION_SAMPLE_ABOVE path: UMAP fitted on a seeded sample, said in provenance."""
+    from smallbert_viz.analysis import project
+
+    texts, labels = corpus_with_traps(36)  # 40 sentences
+    n = len(texts)
+    monkeypatch.setattr(policy, "PROJECTION_SAMPLE_ABOVE", 30)
+    monkeypatch.setattr(policy, "PROJECTION_SAMPLE_SIZE", 25)
+    emb = standin_model.embed(texts)
+    content = build_mod.build_content(
+        texts, labels, model=standin_model, embeddings=emb, provenance="test", attention_for=[0],
+        pooling=standin_model.info.default_pooling,
+    )
+    row = dict(content.provenance.rows())["projection"]
+    assert "fitted on a sample of 25" in row and "above 30" in row, row
+    # The very layout project() gives for the same sample rule, called independently.
+    ref = project(
+        emb, method="umap", sample_size=25, seed=policy.DEFAULT_SEED, cache="off",
+        n_neighbors=policy.UMAP_N_NEIGHBORS, min_dist=policy.UMAP_MIN_DIST,
+    )
+    assert ref.sample_size == 25
+    np.testing.assert_allclose(content.coords, ref.coords, atol=1e-5)
+    # The graph is then only as wide as the tables need (UMAP searches its sample's own).
+    assert content.neighbor_indices.shape == (n, policy.NEIGHBORS_SHOWN)
+    assert "also UMAP's" not in dict(content.provenance.rows())["neighbours"]

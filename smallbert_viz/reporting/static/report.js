@@ -52,7 +52,9 @@
   /* Hover text of a sentence, as figures/_common.py safe_wrapped makes it: whitespace
    * squashed, cut to maxChars with an ellipsis, wrapped at 80 characters, each line escaped so
    * that plotly shows the characters (& < > " ' $ %) and never markup. */
+  var NEEDS_ESCAPE = /[&<>"'$%]/;
   function escapeText(text) {
+    if (!NEEDS_ESCAPE.test(text)) return text;
     return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
       .replace(/"/g, "&quot;").replace(/'/g, "&#x27;").replace(/\$/g, "&#36;")
       .replace(/%/g, "&#37;");
@@ -82,6 +84,30 @@
     return lines.map(escapeText).join("<br>");
   }
 
+  /* Hover text of sentence r, made the first time plotly asks for it and kept: the traces of
+   * one page share it, and a page of 10^6 points never builds strings nobody hovers over. */
+  var hoverCache = [];
+  function hoverOf(r) {
+    var h = hoverCache[r];
+    if (h === undefined) { h = hoverText(texts[r], data.hoverMaxChars); hoverCache[r] = h; }
+    return h;
+  }
+
+  /* An array-like plotly reads as a trace's hovertext: element k is hoverOf(rows[k]), made on
+   * access. A Proxy of a real array, so Array.isArray and length hold as plotly expects. */
+  function lazyHover(rows) {
+    var target = new Array(rows.length);
+    return new Proxy(target, {
+      get: function (t, prop) {
+        if (typeof prop === "string") {
+          var k = +prop;
+          if (k >= 0 && k < rows.length && (k | 0) === k && prop !== "") return hoverOf(rows[k]);
+        }
+        return Reflect.get(t, prop);
+      },
+    });
+  }
+
   /* A scatter trace of sentences holds only references ("points"): rows, optional colours. */
   function fillPoints(trace) {
     var pts = trace.points;
@@ -93,19 +119,17 @@
       var x = new Float32Array(m);
       var y = new Float32Array(m);
       var z = dims === 3 ? new Float32Array(m) : null;
-      var hover = new Array(m);
       for (var k = 0; k < m; k++) {
         var r = rows[k];
         x[k] = coords[r * dims];
         y[k] = coords[r * dims + 1];
         if (z) z[k] = coords[r * dims + 2];
-        hover[k] = hoverText(texts[r], data.hoverMaxChars);
       }
       trace.x = x;
       trace.y = y;
       if (z) trace.z = z;
       trace.customdata = rows;
-      trace.hovertext = hover;
+      trace.hovertext = lazyHover(rows);
       if (got[1]) trace.marker.color = got[1];
     });
   }
