@@ -72,10 +72,12 @@ class PathIntegrator:
             self._value_graph,
             input_signature=[tf.TensorSpec([None, None, hidden], tf.float32), ints],
         )
+        # One graph for both uses (per-token and total tangents): one trace per integrator.
         self._jvp = tf.function(
-            self._jvp_graph, input_signature=[matrix, matrix, ints, floats, floats, ints]
+            self._jvp_graph,
+            autograph=False,
+            input_signature=[matrix, matrix, ints, floats, tf.TensorSpec([None, None], tf.float32)],
         )
-        self._total = tf.function(self._total_graph, input_signature=[matrix, matrix, ints, floats])
 
     def _sentence(self, word_vectors, types):
         import tensorflow as tf
@@ -104,27 +106,19 @@ class PathIntegrator:
             jvp = (jvp - unit * tf.reduce_sum(unit * jvp, -1, keepdims=True)) / length
         return jvp
 
-    def _jvp_graph(self, x, r, types, alphas, weights, rows):
-        """Nodes alpha_k with weights w_k, token rows i -> sum_k w_k J_i(z_k) (x_i - r_i), [R, D]."""
+    def _jvp_graph(self, x, r, types, alphas, selector):
+        """Nodes alpha_k, a ``[R, T]`` selector -> ``[K, R, D]`` products ``J(z_k) t_r``.
+
+        Tangent r is ``selector[r, i] (x_i - r_i)`` at every position i: a one-hot row gives
+        token i's product, a row of ones the path derivative ``J(z_k) (x - r)``.
+        """
         import tensorflow as tf
 
-        tokens = tf.shape(x)[0]
         delta = x - r
         points = r[tf.newaxis] + alphas[:, tf.newaxis, tf.newaxis] * delta[tf.newaxis]
-        one_hot = tf.one_hot(rows, tokens, dtype=tf.float32)  # [R, T]
-        tangents = one_hot[:, :, tf.newaxis] * delta[tf.newaxis]  # [R, T, H]
+        tangents = selector[:, :, tf.newaxis] * delta[tf.newaxis]  # [R, T, H]
         shape = tf.concat([tf.shape(alphas), tf.shape(tangents)], 0)
-        jvp = self._products(points, tf.broadcast_to(tangents[tf.newaxis], shape), types)
-        return tf.einsum("k,krd->rd", weights, jvp)
-
-    def _total_graph(self, x, r, types, alphas):
-        """Nodes alpha_k -> ``J(z_k) (x - r)``, the path derivative of f, ``[K, D]``."""
-        import tensorflow as tf
-
-        delta = x - r
-        points = r[tf.newaxis] + alphas[:, tf.newaxis, tf.newaxis] * delta[tf.newaxis]
-        tangents = tf.broadcast_to(delta[tf.newaxis, tf.newaxis], tf.shape(points[:, tf.newaxis]))
-        return self._products(points, tangents, types)[:, 0]
+        return self._products(points, tf.broadcast_to(tangents[tf.newaxis], shape), types)
 
     def path_derivatives(
         self, x: np.ndarray, r: np.ndarray, types: np.ndarray, nodes: np.ndarray
@@ -137,9 +131,10 @@ class PathIntegrator:
         tokens = max(1, x.shape[0])
         per_batch = max(1, BATCH_TOKENS // tokens)
         x32, r32 = np.asarray(x, np.float32), np.asarray(r, np.float32)
+        ones = np.ones((1, tokens), np.float32)
         parts = [
-            self._total(x32, r32, types, np.asarray(nodes[s : s + per_batch], np.float32))
-            .numpy()
+            self._jvp(x32, r32, types, np.asarray(nodes[s : s + per_batch], np.float32), ones)
+            .numpy()[:, 0]
             .astype(np.float64)
             for s in range(0, len(nodes), per_batch)
         ]
@@ -168,14 +163,14 @@ class PathIntegrator:
         nodes_per_batch = max(1, BATCH_TOKENS // (rows_per_batch * tokens))
         total = np.zeros((tokens, self._width()), np.float64)
         x32, r32 = np.asarray(x, np.float32), np.asarray(r, np.float32)
-        n32, w32 = np.asarray(nodes, np.float32), np.asarray(weights, np.float32)
-        for first_row in range(0, tokens, rows_per_batch):
-            rows = np.arange(first_row, min(tokens, first_row + rows_per_batch), dtype=np.int32)
+        n32, weights = np.asarray(nodes, np.float32), np.asarray(weights, np.float64)
+        eye = np.eye(tokens, dtype=np.float32)
+        for first in range(0, tokens, rows_per_batch):
+            rows = slice(first, min(tokens, first + rows_per_batch))
             for k in range(0, len(nodes), nodes_per_batch):
-                part = self._jvp(
-                    x32, r32, types, n32[k : k + nodes_per_batch], w32[k : k + nodes_per_batch], rows
-                )
-                total[rows] += part.numpy()
+                ks = slice(k, k + nodes_per_batch)
+                part = self._jvp(x32, r32, types, n32[ks], eye[rows]).numpy()
+                total[rows] += np.einsum("k,krd->rd", weights[ks], part)
         return total
 
     def _width(self) -> int:
