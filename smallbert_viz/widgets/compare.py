@@ -126,6 +126,27 @@ class CompareExplorer(ExplorerBase):
         fw.on_points_selected(self._guard(self._on_selection, "selection"))
         fw.on_point_click(self._guard(self._on_click, "click"))
         fw.error_handler = self._report_error
+        # plotly.py's own selection path (_js2py_pointsCallback) also arrives, sooner or later,
+        # and sets every trace's selectedpoints to what the lasso hit in that trace: nothing in
+        # the other panel. It does so before calling the trace's callbacks, so these put the
+        # linked highlight back (found in the browser: panel B went dim after a lasso in A).
+        keep = self._guard(self._keep_linked, "selection")
+        for trace in fw.data:
+            trace.on_selection(lambda trace, _points, _selector: keep(trace))
+            trace.on_deselect(lambda trace, _points: keep(trace))
+
+    def _keep_linked(self, trace: Any) -> None:
+        """Give ``trace`` back the selectedpoints of the current linked selection."""
+        from smallbert_viz.figures.compare import selected_points
+
+        with self._lock:
+            index = next(i for i, t in enumerate(self._fw.data) if t is trace)
+            want = None
+            if self.selected:
+                want = selected_points(self._fw, self.selected)[index]
+            have = trace.selectedpoints
+            if (None if have is None else list(have)) != want:
+                trace.selectedpoints = want
 
     def _rows(self, points: dict[int, np.ndarray]) -> list[int]:
         """Sentences behind ``{trace: point numbers}`` (each trace's customdata is its rows)."""
