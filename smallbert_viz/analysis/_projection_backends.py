@@ -6,6 +6,7 @@ parameters, caching and provenance.
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -149,6 +150,14 @@ def _import_umap() -> Any:
                 delattr(umap_module, "parametric_umap")
 
 
+def _try_import_umap() -> None:
+    """:func:`_import_umap` for a background thread; a failure is raised again by the caller."""
+    try:
+        _import_umap()
+    except Exception:  # noqa: BLE001 - _umap imports again in its own thread and reports it
+        pass
+
+
 #: Keep umap-learn's Numba machine code on disk between processes (see :func:`_cache_umap_jit`).
 CACHE_UMAP_JIT = True
 
@@ -182,7 +191,25 @@ def _cache_umap_jit() -> int:
     return switched
 
 
+#: Import umap-learn in a background thread while the neighbour graph is computed.
+IMPORT_WHILE_SEARCHING = True
+
+
 def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
+    n = x.shape[0]
+    k = p["n_neighbors"]
+    if neighbors is None:
+        # In a fresh process importing umap-learn (scikit-learn, scipy, Numba, pynndescent)
+        # is mostly Python holding the GIL, the neighbour search mostly BLAS and sorting
+        # without it: overlapping the two shortens a fresh kernel's first projection.
+        importer = None
+        if IMPORT_WHILE_SEARCHING and "umap" not in sys.modules:
+            importer = threading.Thread(target=_try_import_umap, daemon=True)
+            importer.start()
+        method = "exact" if p["knn"] == "exact" else "approximate"
+        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
+        if importer is not None:
+            importer.join()
     try:
         umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
@@ -190,11 +217,6 @@ def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.n
     if CACHE_UMAP_JIT:
         _cache_umap_jit()
 
-    n = x.shape[0]
-    k = p["n_neighbors"]
-    if neighbors is None:
-        method = "exact" if p["knn"] == "exact" else "approximate"
-        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
     # UMAP expects each point first among its own neighbours, at distance 0.
     indices = np.hstack([np.arange(n)[:, None], neighbors.indices[:, : k - 1]])
     if p["metric"] == "cosine":

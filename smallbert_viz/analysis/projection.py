@@ -363,7 +363,6 @@ def _resolve_umap_params(
     if sample_size is not None and sample_size >= n:
         sample_size = None
     fit_rows = n if sample_size is None else sample_size
-    place_epochs = None if sample_size is None else PLACE_EPOCHS
     seed = p["seed"]
     if seed is not None:
         seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
@@ -371,7 +370,7 @@ def _resolve_umap_params(
         version = importlib.metadata.version("umap-learn")
     except importlib.metadata.PackageNotFoundError:
         version = "not installed"
-    return {
+    resolved = {
         "n_components": n_components,
         # Like umap-learn, a neighbourhood larger than the data set is truncated.
         "n_neighbors": min(n_neighbors, fit_rows - 1),
@@ -382,10 +381,12 @@ def _resolve_umap_params(
         "seed": seed,
         "knn": "exact" if fit_rows <= GRAPH_APPROXIMATE_ABOVE else "approximate",
         "sample_size": sample_size,
-        "place_epochs": place_epochs,
         "n_samples": n,
         "library": f"umap-learn {version}",
     }
+    if sample_size is not None:  # only then: full fits keep the cache keys they had
+        resolved["place_epochs"] = PLACE_EPOCHS
+    return resolved
 
 
 def _resolve_pca_params(

@@ -93,6 +93,7 @@ def test_umap_params_and_describe(blobs):
         "euclidean",
     )
     assert p["library"].startswith("umap-learn ")
+    assert "place_epochs" not in p  # full fits only: their cache keys stay as they were
     text = result.describe()
     assert "UMAP of 300 points" in text and "seed=3" in text and "n_neighbors=10" in text
     unseeded = project(x, n_epochs=50, cache="off")
