@@ -10,7 +10,14 @@ UMAP's default metric optimises).
 At scale (``--synthetic``, e.g. 200,000 or 1,000,000 x 128) preservation is measured on a
 fixed sample of 1,000 points against all points, and the baseline is skipped above
 ``--baseline-max`` rows (plain UMAP there takes far longer than the targets; its note says so).
-``project()`` fits UMAP on a sample above SAMPLE_ABOVE rows and says so in its description.
+``project()`` fits UMAP on a sample above SAMPLE_ABOVE rows (SAMPLE_SIZE rows, on a faiss
+graph above GRAPH_APPROXIMATE_ABOVE), places the other rows and refines them with PLACE_EPOCHS
+epochs of UMAP's transform, and says so in its description. Preservation at that scale is
+bounded by the sample's share of the rows (placed rows keep fewer of their neighbours); compare
+it with a random layout's (printed last), not with a full fit's at 10,000 rows.
+
+CPU seconds (user + sys of the child process) are printed beside wall seconds: on a shared
+machine wall times are inflated (the load average is printed), CPU seconds much less so.
 
 Embeddings, in order of preference:
   --embeddings FILE.npy                   precomputed vectors [N, H]

@@ -6,6 +6,7 @@ parameters, caching and provenance.
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -38,10 +39,15 @@ def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
 def _place(
     rows: np.ndarray, sample: np.ndarray, fitted: np.ndarray, p: dict[str, Any]
 ) -> np.ndarray:
-    """Each row at the weighted mean of its ``n_neighbors`` nearest sample rows' coordinates.
+    """Place rows a sampled fit left out: initial positions, then UMAP's ``transform`` epochs.
 
-    Weights fall off exponentially with distance beyond the nearest one, on the scale of the
-    row's own neighbourhood: the initial placement umap-learn's ``transform`` uses.
+    Each row starts at the weighted mean of its ``n_neighbors`` nearest sample rows'
+    coordinates (weights fall off exponentially with distance beyond the nearest one, on the
+    scale of the row's own neighbourhood: the initial placement umap-learn's ``transform``
+    uses), then ``p["place_epochs"]`` epochs of UMAP's layout optimisation pull it towards its
+    sample neighbours and push it from random sample points, the sample held fixed (what
+    ``UMAP.transform`` does; it is not available here because the fit used a precomputed graph).
+    Without those epochs placed rows collapse onto the means and lose their own neighbourhoods.
     """
     k = p["n_neighbors"]
     nb = query_neighbors(rows, sample, k=k, metric=p["metric"])
@@ -50,7 +56,55 @@ def _place(
     scale = np.maximum(gap.mean(axis=1, keepdims=True), 1e-12)
     weights = np.exp(-gap / scale)
     weights /= weights.sum(axis=1, keepdims=True)
-    return np.einsum("ij,ijc->ic", weights, fitted[nb.indices]).astype(np.float32)
+    placed = np.einsum("ij,ijc->ic", weights, fitted[nb.indices]).astype(np.float32)
+    if p.get("place_epochs"):
+        placed = _refine(placed, fitted, nb.indices, dists.astype(np.float32), p)
+    return placed
+
+
+def _refine(
+    placed: np.ndarray,
+    fitted: np.ndarray,
+    indices: np.ndarray,
+    dists: np.ndarray,
+    p: dict[str, Any],
+) -> np.ndarray:
+    """umap-learn's ``transform`` optimisation of new points against a fixed embedding."""
+    import scipy.sparse
+
+    umap = _import_umap()
+    umap_ = umap.umap_
+    m = placed.shape[0]
+    n_epochs = int(p["place_epochs"])
+    sigmas, rhos = umap_.smooth_knn_dist(dists, float(indices.shape[1]), local_connectivity=0.0)
+    rows, cols, vals, _ = umap_.compute_membership_strengths(
+        indices, dists, sigmas, rhos, bipartite=True
+    )
+    graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(m, fitted.shape[0]))
+    graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
+    graph.eliminate_zeros()
+    epochs_per_sample = umap_.make_epochs_per_sample(graph.data, n_epochs)
+    a, b = umap_.find_ab_params(1.0, p["min_dist"])
+    random = np.random.RandomState(p["seed"])
+    rng_state = random.randint(umap_.INT32_MIN, umap_.INT32_MAX, 3).astype(np.int64)
+    head = np.ascontiguousarray(placed, dtype=np.float32)
+    out = umap.layouts.optimize_layout_euclidean(
+        head,
+        np.ascontiguousarray(fitted, dtype=np.float32),
+        graph.row,
+        graph.col,
+        n_epochs,
+        fitted.shape[0],
+        epochs_per_sample,
+        a,
+        b,
+        rng_state,
+        1.0,
+        1.0 / 4.0,  # umap-learn's transform starts at a quarter of the fit's learning rate
+        5.0,
+        p["seed"] is None,  # parallel unless a seed asks for a reproducible layout
+    )
+    return np.asarray(out, dtype=np.float32)
 
 
 _umap_import_lock = threading.Lock()
@@ -96,6 +150,14 @@ def _import_umap() -> Any:
                 delattr(umap_module, "parametric_umap")
 
 
+def _try_import_umap() -> None:
+    """:func:`_import_umap` for a background thread; a failure is raised again by the caller."""
+    try:
+        _import_umap()
+    except Exception:  # noqa: BLE001 - _umap imports again in its own thread and reports it
+        pass
+
+
 #: Keep umap-learn's Numba machine code on disk between processes (see :func:`_cache_umap_jit`).
 CACHE_UMAP_JIT = True
 
@@ -129,7 +191,25 @@ def _cache_umap_jit() -> int:
     return switched
 
 
+#: Import umap-learn in a background thread while the neighbour graph is computed.
+IMPORT_WHILE_SEARCHING = True
+
+
 def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
+    n = x.shape[0]
+    k = p["n_neighbors"]
+    if neighbors is None:
+        # In a fresh process importing umap-learn (scikit-learn, scipy, Numba, pynndescent)
+        # is mostly Python holding the GIL, the neighbour search mostly BLAS and sorting
+        # without it: overlapping the two shortens a fresh kernel's first projection.
+        importer = None
+        if IMPORT_WHILE_SEARCHING and "umap" not in sys.modules:
+            importer = threading.Thread(target=_try_import_umap, daemon=True)
+            importer.start()
+        method = "exact" if p["knn"] == "exact" else "approximate"
+        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
+        if importer is not None:
+            importer.join()
     try:
         umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
@@ -137,11 +217,6 @@ def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.n
     if CACHE_UMAP_JIT:
         _cache_umap_jit()
 
-    n = x.shape[0]
-    k = p["n_neighbors"]
-    if neighbors is None:
-        method = "exact" if p["knn"] == "exact" else "approximate"
-        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
     # UMAP expects each point first among its own neighbours, at distance 0.
     indices = np.hstack([np.arange(n)[:, None], neighbors.indices[:, : k - 1]])
     if p["metric"] == "cosine":

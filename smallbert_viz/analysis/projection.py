@@ -2,7 +2,7 @@
 
 UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in how the k nearest neighbours
 are found: by :func:`~smallbert_viz.analysis.nearest_neighbors` (exact chunked matrix products up
-to ``APPROXIMATE_ABOVE`` rows, an approximate index beyond, with its measured recall), or taken from a
+to :data:`GRAPH_APPROXIMATE_ABOVE` rows, an approximate index beyond, with its measured recall), or taken from a
 :class:`~smallbert_viz.analysis.Neighbors` the caller already has (``neighbors=``), so one graph
 feeds neighbour lists, the projection and the analyses built on them. The graph is handed to UMAP
 as ``precomputed_knn``, which skips umap-learn's own NN-descent and its Numba compilation; the
@@ -12,9 +12,13 @@ both).
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its
-nearest sample rows' coordinates (UMAP's own initialisation for new points), which keeps time and
-memory about linear in N. The result says so (``sample_size``) and carries the share of 10
-nearest neighbours kept, measured on a sample of points (``preservation``).
+nearest sample rows' coordinates (UMAP's own initialisation for new points), then moved by
+:data:`PLACE_EPOCHS` epochs of UMAP's ``transform`` optimisation against the fixed sample, which
+keeps time and memory about linear in N. Above :data:`GRAPH_APPROXIMATE_ABOVE` fitted rows the
+neighbour graph is approximate (faiss). The result says so (``sample_size``, ``knn``) and carries
+the share of 10 nearest neighbours kept, measured on a sample of points (``preservation``):
+placed rows keep fewer of their neighbours than fitted ones (about in proportion to the
+sample's share of the rows), so at scale that figure is lower than for a full fit.
 
 Reproducibility: ``seed=None`` (the default) lets UMAP optimise the layout on all cores, and
 layouts then differ slightly between runs; an integer ``seed`` gives the same layout every time
@@ -36,7 +40,6 @@ from smallbert_viz.analysis import _cache
 from smallbert_viz.analysis._input import as_matrix
 from smallbert_viz.analysis._projection_backends import _pca, _place, _umap
 from smallbert_viz.analysis.neighbors import (
-    APPROXIMATE_ABOVE,
     Neighbors,
     _sample_rows,
     sampled_preservation,
@@ -52,7 +55,7 @@ UMAP_DEFAULTS: dict[str, Any] = {
     "n_neighbors": 15,
     "min_dist": 0.1,
     "metric": "cosine",
-    "n_epochs": None,  # 500 up to 5,000 points, 300 up to 10,000, else 200
+    "n_epochs": None,  # 500 up to 5,000 points, else 200
     "init": "spectral",
     "seed": None,
     "sample_size": None,  # None: all rows up to SAMPLE_ABOVE, else SAMPLE_SIZE
@@ -63,6 +66,12 @@ SAMPLE_ABOVE = 100_000
 PROGRESS_MIN_ROWS = 5_000
 #: Rows UMAP is fitted on above :data:`SAMPLE_ABOVE`.
 SAMPLE_SIZE = 50_000
+#: Rows above which UMAP's neighbour graph is approximate (faiss, see ``nearest_neighbors``): the
+#: exact search's top-k selection is the slowest step of a 50,000-row fit, the index's is not.
+GRAPH_APPROXIMATE_ABOVE = 20_000
+#: UMAP ``transform`` epochs that refine the placed rows of a sampled fit (umap-learn's own
+#: default for more than 10,000 new points).
+PLACE_EPOCHS = 30
 #: Neighbours per point whose preservation in the layout is measured, and on how many points.
 PRESERVATION_K = 10
 PRESERVATION_QUERIES = 1_000
@@ -125,7 +134,7 @@ class Projection:
         if self.method == "given":
             source = self.params.get("source", "computed elsewhere")
             return f"Coordinates given for {len(self.coords):,} points ({source})"
-        hidden = ("library", "n_samples", "sample_size", "knn_digest")
+        hidden = ("library", "n_samples", "sample_size", "knn_digest", "place_epochs")
         shown = {k: v for k, v in self.params.items() if k not in hidden}
         text = ", ".join(f"{k}={v}" for k, v in shown.items())
         head = f"{self.method.upper()} of {self.params.get('n_samples', len(self.coords))} points"
@@ -140,6 +149,8 @@ class Projection:
                 f"; fitted on a sample of {self.sample_size:,}, the other points placed by "
                 "their nearest sample points"
             )
+            if self.params.get("place_epochs"):
+                line += f" and {self.params['place_epochs']} epochs of UMAP transform"
         if self.explained_variance_ratio is not None:
             pct = ", ".join(f"{100 * r:.1f}%" for r in self.explained_variance_ratio)
             line += f"; explained variance {pct}"
@@ -187,12 +198,13 @@ def project(
         returned silently); None: UMAP from :data:`PROGRESS_MIN_ROWS` points on.
     **params
         UMAP only: ``n_neighbors`` (15), ``min_dist`` (0.1), ``metric`` ("cosine" or
-        "euclidean"), ``n_epochs`` (None: 500 up to 5,000 points, 300 up to 10,000, else 200), ``init``
+        "euclidean"), ``n_epochs`` (None: 500 up to 5,000 points, else 200), ``init``
         ("spectral", "pca", "random"), ``seed`` (None, the default: UMAP optimises on all
         cores and layouts differ slightly between runs; an int: reproducible, single-threaded),
         ``sample_size`` (None: all rows up to :data:`SAMPLE_ABOVE` rows, else
         :data:`SAMPLE_SIZE`; an int below N fits UMAP on that many random rows and places the
-        others by their nearest sample rows).
+        others by their nearest sample rows, refined by :data:`PLACE_EPOCHS` epochs of UMAP's
+        ``transform``).
 
     Returns
     -------
@@ -337,10 +349,11 @@ def _resolve_umap_params(
     init = check_choice("init", p["init"], UMAP_INITS, owner)
     n_epochs = p["n_epochs"]
     if n_epochs is None:
-        # umap-learn uses 500 up to 10,000 points and 200 above. With exact neighbours, 300
-        # epochs keep more neighbours than plain UMAP does with 500 (0.154 vs 0.129 of the 10
-        # nearest on 10,000 MiniLM sentence embeddings) and save about 1/3 of the optimisation.
-        n_epochs = 500 if n <= 5_000 else 300 if n <= 10_000 else 200
+        # umap-learn uses 500 up to 10,000 points and 200 above. With exact neighbours, 200
+        # epochs keep more neighbours than plain UMAP does with 500 (0.158 vs 0.129 of the 10
+        # nearest on 10,000 MiniLM sentence embeddings; 300 epochs: 0.164) at 2/5 of the
+        # optimisation, which is most of a fresh kernel's first projection after the imports.
+        n_epochs = 500 if n <= 5_000 else 200
     n_epochs = check_int("n_epochs", n_epochs, owner, low=1)
     sample_size = p["sample_size"]
     if sample_size is None:
@@ -357,7 +370,7 @@ def _resolve_umap_params(
         version = importlib.metadata.version("umap-learn")
     except importlib.metadata.PackageNotFoundError:
         version = "not installed"
-    return {
+    resolved = {
         "n_components": n_components,
         # Like umap-learn, a neighbourhood larger than the data set is truncated.
         "n_neighbors": min(n_neighbors, fit_rows - 1),
@@ -366,11 +379,14 @@ def _resolve_umap_params(
         "n_epochs": n_epochs,
         "init": init,
         "seed": seed,
-        "knn": "exact" if fit_rows <= APPROXIMATE_ABOVE else "approximate",
+        "knn": "exact" if fit_rows <= GRAPH_APPROXIMATE_ABOVE else "approximate",
         "sample_size": sample_size,
         "n_samples": n,
         "library": f"umap-learn {version}",
     }
+    if sample_size is not None:  # only then: full fits keep the cache keys they had
+        resolved["place_epochs"] = PLACE_EPOCHS
+    return resolved
 
 
 def _resolve_pca_params(

@@ -93,6 +93,7 @@ def test_umap_params_and_describe(blobs):
         "euclidean",
     )
     assert p["library"].startswith("umap-learn ")
+    assert "place_epochs" not in p  # full fits only: their cache keys stay as they were
     text = result.describe()
     assert "UMAP of 300 points" in text and "seed=3" in text and "n_neighbors=10" in text
     unseeded = project(x, n_epochs=50, cache="off")
@@ -320,10 +321,57 @@ def test_sampled_fit_places_the_other_points_with_their_cluster(many_blobs):
     assert result.coords.shape == (1500, 2) and np.isfinite(result.coords).all()
     assert result.sample_size == 400 and result.params["sample_size"] == 400
     assert "fitted on a sample of 400" in result.describe()
+    assert result.params["place_epochs"] == projection_module.PLACE_EPOCHS
+    assert f"{projection_module.PLACE_EPOCHS} epochs of UMAP transform" in result.describe()
     # Placed points sit among their own cluster: nearly all 2-D neighbours share the label.
     idx = NearestNeighbors(n_neighbors=10).fit(result.coords).kneighbors()[1]
     assert (labels[idx] == labels[:, None]).mean() > 0.97
     assert result.preservation_queries == 1000 and result.preservation > 0.05
+
+
+def _sampled_rows(n, size, seed):
+    from smallbert_viz.analysis.neighbors import _sample_rows
+
+    sample = _sample_rows(n, size, seed=seed)
+    return sample, np.setdiff1d(np.arange(n), sample)
+
+
+def test_placement_without_epochs_is_the_weighted_mean_of_nearest_sample_points(
+    many_blobs, monkeypatch
+):
+    """With the transform epochs off, placed rows sit exactly where UMAP's transform starts them:
+    the exp(-distance gap)-weighted mean of their 15 nearest sample rows (sklearn's cosine)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    x, _ = many_blobs
+    monkeypatch.setattr(projection_module, "PLACE_EPOCHS", 0)
+    result = project(x, seed=0, sample_size=400, n_epochs=40, cache="off")
+    assert not result.params["place_epochs"] and "epochs of UMAP transform" not in result.describe()
+    sample, rest = _sampled_rows(len(x), 400, seed=0)
+    fitted = result.coords[sample].astype(np.float64)
+    dist, idx = NearestNeighbors(n_neighbors=15, metric="cosine").fit(x[sample]).kneighbors(x[rest])
+    gap = dist - dist[:, :1]
+    w = np.exp(-gap / np.maximum(gap.mean(axis=1, keepdims=True), 1e-12))
+    expected = (w[:, :, None] * fitted[idx]).sum(axis=1) / w.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(result.coords[rest], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_transform_epochs_move_placed_rows_only_and_are_reproducible(many_blobs, monkeypatch):
+    x, labels = many_blobs
+    refined = project(x, seed=3, sample_size=400, n_epochs=40, cache="off")
+    again = project(x, seed=3, sample_size=400, n_epochs=40, cache="off")
+    np.testing.assert_array_equal(refined.coords, again.coords)  # seeded: single-threaded SGD
+    monkeypatch.setattr(projection_module, "PLACE_EPOCHS", 0)
+    start = project(x, seed=3, sample_size=400, n_epochs=40, cache="off")
+    sample, rest = _sampled_rows(len(x), 400, seed=3)
+    # The sample is held fixed; the placed rows moved from their starting means.
+    np.testing.assert_array_equal(refined.coords[sample], start.coords[sample])
+    moved = np.linalg.norm(refined.coords[rest] - start.coords[rest], axis=1)
+    assert np.median(moved) > 1e-3
+    # ...and stayed with their own cluster (the sample's coordinates span the layout).
+    centroids = np.stack([refined.coords[sample][labels[sample] == c].mean(0) for c in range(5)])
+    nearest = np.linalg.norm(refined.coords[rest][:, None] - centroids, axis=2).argmin(axis=1)
+    assert (nearest == labels[rest]).mean() > 0.97
 
 
 @pytest.mark.slow  # the first approximate search in a session compiles pynndescent
@@ -331,7 +379,7 @@ def test_sampling_and_approximate_graph_switch_on_by_size(many_blobs, monkeypatc
     x, _ = many_blobs
     monkeypatch.setattr(projection_module, "SAMPLE_ABOVE", 1000)
     monkeypatch.setattr(projection_module, "SAMPLE_SIZE", 600)
-    monkeypatch.setattr(projection_module, "APPROXIMATE_ABOVE", 500)
+    monkeypatch.setattr(projection_module, "GRAPH_APPROXIMATE_ABOVE", 500)
     result = project(x, n_epochs=30, cache="off")
     assert result.sample_size == 600 and result.params["knn"] == "approximate"
     assert project(x[:1000], n_epochs=30, cache="off").sample_size is None
