@@ -163,3 +163,52 @@ KERNEL_EXEC = """async (code) => {
   await future.done;
   return out;
 }"""
+
+
+@contextmanager
+def notebook_page(
+    work: Path,
+    notebooks: dict[str, dict],
+    name: str,
+    sentinel: str,
+    *,
+    timeout_s: float,
+    app: Literal["lab", "notebook"] = "lab",
+    viewport: tuple[int, int] = (1400, 1000),
+    ignored_errors: frozenset[str] = frozenset(),
+    console_errors: bool = False,
+) -> Iterator[tuple[Any, list[str]]]:
+    """Serve ``notebooks``, open ``name`` in headless Chromium and run it to ``sentinel``.
+
+    Yields ``(page, errors)``: page errors (except ``ignored_errors``), dialogs and, with
+    ``console_errors``, console errors, collected for the tests to assert empty. A screenshot
+    of a notebook that did not finish is saved as ``work/timeout.png``.
+    """
+    import pytest
+
+    from .chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with jupyterlab(work, notebooks, app=app) as (base, token):
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            errors: list[str] = []
+            page.on(
+                "pageerror",
+                lambda e: None if str(e) in ignored_errors else errors.append(str(e)),
+            )
+            if console_errors:
+                page.on(
+                    "console",
+                    lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+                )
+            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+            try:
+                run_notebook(page, base, token, name, sentinel, timeout_s=timeout_s, app=app)
+            except Exception:
+                page.screenshot(path=str(work / "timeout.png"), full_page=True)
+                raise
+            yield page, errors
+            browser.close()

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from ..jupyterlab_server import KERNEL_EXEC, jupyterlab, notebook, run_notebook
+from ..jupyterlab_server import KERNEL_EXEC, notebook, notebook_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,24 +69,11 @@ texts, labels = [corpus.texts[i] for i in rows], [corpus.labels[i] for i in rows
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, standin_dirs):
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     work = tmp_path_factory.mktemp("jupyterlab")
     nb = _notebook(*standin_dirs)
-    with jupyterlab(work, {"explorers.ipynb": nb}) as (base, token):
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
-            try:
-                run_notebook(page, base, token, "explorers.ipynb", SENTINEL, timeout_s=240)
-            except Exception:
-                page.screenshot(path=str(work / "timeout.png"), full_page=True)
-                raise
-            yield page, errors
-            browser.close()
+    notebooks = {"explorers.ipynb": nb}
+    with notebook_page(work, notebooks, "explorers.ipynb", SENTINEL, timeout_s=240) as (page, errors):
+        yield page, errors
 
 
 def _lasso(page, x0: float, y0: float, x1: float, y1: float) -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from ..jupyterlab_server import jupyterlab, notebook, run_notebook
+from ..jupyterlab_server import notebook, notebook_page
 from .test_jupyterlab import _kernel, _lasso, _wait_kernel
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -53,24 +52,11 @@ comparison = compare(texts, models=[model_a, model_b], k=3, labels=labels)"""
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, standin_factory):
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     work = tmp_path_factory.mktemp("jupyterlab-compare")
     nb = _notebook(standin_factory(2, 128, 2), standin_factory(4, 256, 4))
-    with jupyterlab(work, {"compare.ipynb": nb}) as (base, token):
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
-            try:
-                run_notebook(page, base, token, "compare.ipynb", SENTINEL, timeout_s=240)
-            except Exception:
-                page.screenshot(path=str(work / "timeout.png"), full_page=True)
-                raise
-            yield page, errors
-            browser.close()
+    notebooks = {"compare.ipynb": nb}
+    with notebook_page(work, notebooks, "compare.ipynb", SENTINEL, timeout_s=240) as (page, errors):
+        yield page, errors
 
 
 #: Page pixels of every sentence in one panel, from the kernel's coordinates and plotly's

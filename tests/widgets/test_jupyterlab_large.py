@@ -12,8 +12,7 @@ import json
 
 import pytest
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from ..jupyterlab_server import KERNEL_EXEC, jupyterlab, notebook, run_notebook
+from ..jupyterlab_server import KERNEL_EXEC, notebook, notebook_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,8 +49,6 @@ def _kernel(page, code: str):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     work = tmp_path_factory.mktemp("jupyterlab_large")
     # The page's first plot widget can stay empty in JupyterLab on a loaded machine (seen with
     # the small path too: plotly's before-attach drawing wins; event_figure.js's heal is meant
@@ -62,24 +59,16 @@ def lab(tmp_path_factory):
         "EventFigureWidget(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])))"
     )
     nb = notebook([first, SETUP, f"print({SENTINEL[:12]!r} + {SENTINEL[12:]!r})"])
-    with jupyterlab(work, {"large.ipynb": nb}) as (base, token):
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on(
-                "console",
-                lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
-            )
-            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
-            try:
-                run_notebook(page, base, token, "large.ipynb", SENTINEL, timeout_s=120)
-            except Exception:
-                page.screenshot(path=str(work / "timeout.png"), full_page=True)
-                raise
-            yield page, errors
-            browser.close()
+    with notebook_page(
+        work,
+        {"large.ipynb": nb},
+        "large.ipynb",
+        SENTINEL,
+        timeout_s=120,
+        viewport=(1300, 1000),
+        console_errors=True,
+    ) as (page, errors):
+        yield page, errors
 
 
 def test_large_scatter_draws_hovers_and_lassos(lab, artifacts_dir):

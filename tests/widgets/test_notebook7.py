@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from ..jupyterlab_server import KERNEL_EXEC, jupyterlab, notebook, run_notebook
+from ..jupyterlab_server import KERNEL_EXEC, notebook, notebook_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,30 +58,19 @@ print('notebook', notebook.__version__)"""
 
 @pytest.fixture(scope="module")
 def nb7(tmp_path_factory, standin_dirs):
-    require_chromium()
     pytest.importorskip("notebook", minversion="7")
-    sync_api = pytest.importorskip("playwright.sync_api")
     work = tmp_path_factory.mktemp("notebook7")
     nb = _notebook(*standin_dirs)
-    with jupyterlab(work, {"explorers.ipynb": nb}, app="notebook") as (base, token):
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
-            page.on(
-                "pageerror",
-                lambda e: None if str(e) in NOTEBOOK_OWN_ERRORS else errors.append(str(e)),
-            )
-            page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
-            try:
-                run_notebook(
-                    page, base, token, "explorers.ipynb", SENTINEL, timeout_s=180, app="notebook"
-                )
-            except Exception:
-                page.screenshot(path=str(work / "timeout.png"), full_page=True)
-                raise
-            yield page, errors
-            browser.close()
+    with notebook_page(
+        work,
+        {"explorers.ipynb": nb},
+        "explorers.ipynb",
+        SENTINEL,
+        timeout_s=180,
+        app="notebook",
+        ignored_errors=NOTEBOOK_OWN_ERRORS,
+    ) as (page, errors):
+        yield page, errors
 
 
 def _kernel(page, code: str):
