@@ -61,15 +61,18 @@ def stage_line(message: str, *, show: bool = True, file: IO[str] | None = None) 
 
 
 class StageBar:
-    """A ``tqdm.auto`` bar over named stages that records each stage's wall time.
+    """A ``tqdm.auto`` bar over named stages that records each stage's wall and CPU time.
 
     Use ``with bar.stage("projection"): ...`` for each stage and ``bar.close()`` at the end (or
     the bar as a context manager). With ``show=False`` nothing is displayed; times are still kept
-    in :attr:`timings` (seconds per stage, in order).
+    in :attr:`timings` (wall seconds per stage, in order) and :attr:`cpu_timings` (CPU seconds,
+    user + system of every thread of the process: what a stage costs whatever else the machine
+    is doing).
     """
 
     def __init__(self, stages: int, *, desc: str, show: bool) -> None:
         self.timings: dict[str, float] = {}
+        self.cpu_timings: dict[str, float] = {}
         self._desc = desc
         self._bar: Any = None
         if show:
@@ -82,10 +85,11 @@ class StageBar:
         """Time the block as stage ``name``; the bar shows ``label`` (default ``name``)."""
         if self._bar is not None:
             self._bar.set_description_str(f"{self._desc}: {label or name}")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         yield
         seconds = time.perf_counter() - started
         self.timings[name] = self.timings.get(name, 0.0) + seconds
+        self.cpu_timings[name] = self.cpu_timings.get(name, 0.0) + time.process_time() - cpu
         if self._bar is not None:
             self._bar.set_postfix_str(f"{name} {seconds:.1f} s", refresh=False)
             self._bar.update(1)

@@ -8,10 +8,8 @@ sentences) and :mod:`smallbert_viz.reporting.render` turns the result into HTML.
 from __future__ import annotations
 
 import os
-import time
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +42,6 @@ STAGES = (
     "contributions",
     "attention",
 )
-
-
-class _Stages:
-    """The report's stage bar plus the CPU seconds of each stage (``time.process_time``)."""
-
-    def __init__(self, bar: StageBar) -> None:
-        self.bar = bar
-        self.cpu: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str, label: str | None = None) -> Iterator[None]:
-        started = time.process_time()
-        try:
-            with self.bar.stage(name, label):
-                yield
-        finally:
-            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - started
 
 
 def build_content(
@@ -118,9 +99,8 @@ def build_content(
     # One bar over the stages, each with its time; by default only for large corpora.
     show = progress if progress is not None else n >= REPORT_PROGRESS_MIN_TEXTS
     bar = StageBar(len(STAGES), desc=f"report of {n:,} sentences", show=show)
-    timed = _Stages(bar)
     with bar:
-        with timed.stage("embed"), warnings.catch_warnings():
+        with bar.stage("embed"), warnings.catch_warnings():
             # The summary counts truncated sentences itself; no need for embed's warning.
             warnings.filterwarnings("ignore", message=".*longer than max_length.*")
             corpus = resolve_corpus(
@@ -138,33 +118,34 @@ def build_content(
             )
         note = " ".join(x for x in (note, corpus.note) if x) or None
         umap = given is None and default_method(n) == "umap"
-        with timed.stage("summary and neighbours"):
+        with bar.stage("summary and neighbours"):
             summary = stages.summary(corpus)
             # One graph for all: UMAP's n_neighbors - 1 columns when it projects, else those
             # shown; the tables, trust and the pair read its first NEIGHBORS_SHOWN.
             graph = stages.neighbors(corpus, stages.graph_size(n, n_neighbors, umap))
             nb = stages.first_neighbors(graph, NEIGHBORS_SHOWN)
-        with timed.stage("similarity"):
+        with bar.stage("similarity"):
             sim = stages.similarity(corpus, seed)
         what = "placing the given coordinates" if given is not None else (
             f"projecting {n:,} points with {default_method(n).upper()}"
         )
-        if given is None and umap and projection_sample_size(n) is not None:
-            what += f" (fitted on a sample of {projection_sample_size(n):,})"
-        with timed.stage("projection", what):
+        sample = projection_sample_size(n) if given is None and umap else None
+        if sample is not None:
+            what += f" (fitted on a sample of {sample:,})"
+        with bar.stage("projection", what):
             proj, fig_proj = stages.projection(
                 corpus, seed, n_neighbors, min_dist, graph=graph, given=given
             )
-        with timed.stage("trust, keywords, near-duplicates"):
+        with bar.stage("trust, keywords, near-duplicates"):
             tv = stages.trust(corpus, proj, nb)
             kv = stages.keywords(corpus, proj, seed)
             fig_proj = stages.annotated_projection(fig_proj, tv, kv)
             dv = stages.duplicates(corpus, nb)
-        with timed.stage("layers"):
+        with bar.stage("layers"):
             lv, layers_note = stages.layers(corpus, seed)
-        with timed.stage("contributions"):
+        with bar.stage("contributions"):
             pv, score = stages.pair(corpus, nb, pair)
-        with timed.stage("attention"):
+        with bar.stage("attention"):
             if attention_for is None:
                 attention_for = tuple(dict.fromkeys([pv.i, pv.j, 0]))[:3]
             figures = {
@@ -199,7 +180,7 @@ def build_content(
         sections=stages.sections(corpus, sim, pv, score, pair is not None, seed)
         | stages.analyses_sections(tv, kv, dv, lv, layers_note),
         timings=timings,
-        cpu_timings=dict(timed.cpu),
+        cpu_timings=dict(bar.cpu_timings),
         trust=tv.trust,
         keyword_source=kv.source,
         keywords=kv.table,
