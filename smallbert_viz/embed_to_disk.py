@@ -12,6 +12,9 @@ and vectors at a time. Nothing is written under the final name before the end:
 * at the end the ``.npy`` header is written into its slot (or the Parquet parts are merged into
   one file) and the result is renamed to ``OUT`` with ``os.replace``.
 
+While a run works, it holds ``OUT.lock`` (an advisory lock the OS drops if the process dies), so a
+second run on the same output is refused instead of interleaving its rows with the first's.
+
 Running the same call again after Ctrl-C or a kill reads the journal, checks that input and
 settings are the same (else it refuses and says how to start over), cuts ``OUT.partial`` back to
 the journalled chunks and continues with the next one. Chunks are multiples of the batch size
@@ -26,6 +29,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,6 +39,7 @@ import numpy as np
 from ._validation import check_choice, check_int
 from .embedding import CHUNK_SIZE, DEFAULT_BATCH_SIZE, check_texts
 from .embedding_spec import DEFAULT_MAX_LENGTH, EmbeddingSpec
+from .errors import SmallBertVizError
 
 if TYPE_CHECKING:
     from .models.model import BertModel
@@ -80,6 +85,10 @@ class EmbedToDiskResult:
 
 class ResumeMismatchError(ValueError):
     """An interrupted run's journal does not match this call's input or settings."""
+
+
+class OutputInUseError(SmallBertVizError, RuntimeError):
+    """Another run is writing the same output right now."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +326,12 @@ def _mismatch(journal_path: Path, what: str) -> ResumeMismatchError:
 # --------------------------------------------------------------------------------------------
 
 
+def lock_path(output: str | os.PathLike) -> Path:
+    """``OUT.lock``: held by the run writing ``output`` (see :func:`embed_to_disk`)."""
+    out = Path(output)
+    return out.with_name(out.name + ".lock")
+
+
 def partial_paths(output: str | os.PathLike) -> tuple[Path, Path]:
     """``(OUT.partial, OUT.journal.json)``: where an unfinished run of ``output`` keeps state."""
     out = Path(output)
@@ -376,6 +391,8 @@ def embed_to_disk(
     ------
     ResumeMismatchError
         If ``OUT.journal.json`` belongs to a run with another input or other settings.
+    OutputInUseError
+        If another run is writing ``output`` right now.
     """
     spec = EmbeddingSpec.of(
         model, pooling, normalize=normalize, max_length=max_length, owner=_OWNER
@@ -397,10 +414,18 @@ def embed_to_disk(
     if format == "npy" and out.suffix != ".npy":  # np.save would add it: name the real file
         out = out.with_name(out.name + ".npy")
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial, journal_path = partial_paths(out)
     source = _source(texts, column)
     settings = _settings(spec, format, chunk_size, batch_size, include_text)
+    with _exclusive(out):
+        return _embed_locked(out, source, settings, spec, restart, progress, chunk_size,
+                             batch_size, format, include_text)  # fmt: skip
 
+
+def _embed_locked(
+    out, source, settings, spec, restart, progress, chunk_size, batch_size, format, include_text
+) -> EmbedToDiskResult:
+    """The run itself, while this process alone may write ``out`` and its state files."""
+    partial, journal_path = partial_paths(out)
     journal = None if restart else _read_journal(journal_path)
     if restart:
         _discard(partial, journal_path)
@@ -426,6 +451,46 @@ def embed_to_disk(
     state = _State(out, source, settings, total, fingerprint, journal)
     run = _Run(spec, state, partial, journal_path, chunk_size, batch_size, format, include_text)
     return run.execute(progress)
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold ``OUT.lock`` for the run: a second run on the same output would interleave rows.
+
+    An advisory ``flock`` (released by the OS if the process dies, so a killed run never
+    leaves a stale lock). The lock file is removed at the end while still held; a run that
+    opened the file just before is told apart by its inode and tries again. Where ``fcntl`` does
+    not exist (Windows), runs are not locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = lock_path(out)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputInUseError(
+                f"Another embed_to_disk run (or `smallbert-viz embed`) is writing {out} right "
+                f"now: it holds {path.name}. Wait for it to finish, or stop it and run this "
+                "again to resume from its last finished chunk."
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the file was removed by a run that just finished: lock the new one
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _read_journal(path: Path) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ import pytest
 from smallbert_viz.cli import main
 from smallbert_viz.corpus import iter_corpus_texts, read_corpus
 from smallbert_viz.embed_to_disk import (
+    OutputInUseError,
     ResumeMismatchError,
     embed_to_disk,
     npy_header,
@@ -51,8 +52,8 @@ def _cli_args(standin_dirs, src, out, *extra):
     ]  # fmt: skip
 
 
-def _start_and_stop(standin_dirs, src, out, sig):
-    """Run the CLI in a subprocess; send ``sig`` once its journal shows a finished chunk."""
+def _start(standin_dirs, src, out):
+    """Run the CLI in a subprocess; return it once its journal shows a finished chunk."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "smallbert_viz", *_cli_args(standin_dirs, src, out)],
@@ -74,6 +75,12 @@ def _start_and_stop(standin_dirs, src, out, sig):
         time.sleep(0.02)
     assert proc.poll() is None, f"the run ended before it could be stopped: {proc.communicate()}"
     assert done >= 1
+    return proc
+
+
+def _start_and_stop(standin_dirs, src, out, sig):
+    """Run the CLI in a subprocess; send ``sig`` once its journal shows a finished chunk."""
+    proc = _start(standin_dirs, src, out)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     return proc.returncode, err
@@ -111,6 +118,40 @@ def test_sigkill_then_resume_gives_identical_vectors(standin_dirs, reference, tm
     assert "from the interrupted run" in capsys.readouterr().out
     assert np.array_equal(np.load(out), reference)
     assert not partial.exists() and not journal.exists()
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_works(
+    standin_dirs, standin_model, reference, tmp_path, capsys
+):
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(TEXTS) + "\n", encoding="utf8")
+    out = tmp_path / "vectors.npy"
+    partial, journal = partial_paths(out)
+    proc = _start(standin_dirs, src, out)
+    proc.send_signal(signal.SIGSTOP)  # hold the first run mid-way, holding its lock
+    try:
+        state = journal.read_text()
+        size = partial.stat().st_size
+        for restart in (False, True):  # not even --restart may discard a running run's rows
+            with pytest.raises(OutputInUseError, match=r"vectors\.npy right now.*Wait for it"):
+                embed_to_disk(
+                    src, out, model=standin_model, chunk_size=CHUNK, batch_size=BATCH,
+                    restart=restart, progress=False,
+                )  # fmt: skip
+        assert main(_cli_args(standin_dirs, src, out)) != 0
+        assert "is writing" in capsys.readouterr().err
+        assert journal.read_text() == state and partial.stat().st_size == size  # untouched
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert np.array_equal(np.load(out), reference)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "vectors.json", "vectors.npy"]
+    # Once the first run is over, the output can be written again.
+    again = embed_to_disk(
+        src, out, model=standin_model, chunk_size=CHUNK, batch_size=BATCH, progress=False
+    )
+    assert np.array_equal(np.load(again.path), reference)
 
 
 def test_ctrl_c_leaves_a_resumable_state_parquet(standin_dirs, reference, tmp_path):
