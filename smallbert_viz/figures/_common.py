@@ -4,9 +4,10 @@ User text (sentences, tokens, labels) reaches plotly in hover text, tick labels,
 and text marks. plotly.js renders a subset of HTML there (``<b>``, ``<br>``, ``<a href>``,
 ``<span style>``), decodes HTML entities, expands ``%{...}`` in templates and hands ``$...$`` to
 MathJax when it is loaded. :func:`escape_text` neutralises all four, so a sentence always shows
-as the characters the user typed: ``<`` ``>`` ``&`` ``"`` ``'`` become entities (html.escape),
-``$`` becomes ``&#36;`` and ``%`` becomes ``&#37;``; plotly.js turns the entities back into the
-same characters when it draws them.
+as the characters the user typed: ``<`` ``>`` ``&`` become ``&lt;`` ``&gt;`` ``&amp;``, and
+``"`` ``'`` ``$`` ``%`` become the numeric ``&#34;`` ``&#39;`` ``&#36;`` ``&#37;``; plotly.js turns
+them back into the same characters when it draws them. (plotly.js decodes numeric entities and
+only a few named ones: ``&quot;`` would show literally.)
 
 Order matters: truncate or wrap the raw text first, then escape each piece, so that no entity is
 ever cut in half and every ``<br>`` we insert is the only markup in the string.
@@ -31,12 +32,15 @@ TEMPLATE = "plotly_white"
 #: Light grey used for masked cells and outlines.
 MASK_GREY = "#d9d9d9"
 ELLIPSIS = "\u2026"
+#: Characters escape_text writes as numeric entities (the only kind plotly.js decodes besides a
+#: handful of named ones).
+_NUMERIC = str.maketrans({c: f"&#{ord(c)};" for c in "\"'$%"})
 
 
 def escape_text(text: Any) -> str:
     """Return ``text`` as a string that plotly.js displays literally (see module docstring)."""
-    escaped = html.escape(str(text), quote=True)
-    return escaped.replace("$", "&#36;").replace("%", "&#37;")
+    escaped = html.escape(str(text), quote=False)
+    return escaped.translate(_NUMERIC)
 
 
 def _squash(text: Any) -> str:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 EVIL = "<img src=x onerror=alert(1)>"
 TEXTS = [
     "The cat sat on the mat.",
-    EVIL + " 50% off $5 %{y}",
+    EVIL + " 50% off $5 %{y} \"quoted\" it's",
     "A dog slept on the rug all afternoon, dreaming of long walks by the river.",
     "Stocks fell on Monday.",
 ]
@@ -111,6 +111,7 @@ def test_similarity_hover_names_both_sentences(browser, tmp_path):
     page.mouse.move(box["x"] + box["width"] * 3.5 / n, box["y"] + box["height"] * 2.5 / n)
     text = hover_box(page)
     assert EVIL in text and "%{y}" in text and "$5" in text
+    assert "\"quoted\" it's" in text  # quotes as typed, not &quot; or &#x27;
     assert TEXTS[0] in text
     assert "cosine: 0.8000" in text
     assert problems == []
