@@ -253,6 +253,10 @@ def test_auto_switches_at_the_threshold(mixture):
         nearest_neighbors(mixture, method="annoy")
     with pytest.raises(ValueError, match="'approximate_above'"):
         nearest_neighbors(mixture, approximate_above=-1)
+    # query_neighbors switches on the number of pairs: a few queries stay exact under "auto".
+    corpus, queries = mixture[:2500], mixture[2500:]
+    assert query_neighbors(queries[:3], corpus, k=8, approximate_above=100).method == "exact"
+    assert query_neighbors(queries, corpus, k=8, approximate_above=100).method == "approximate"
 
 
 @pytest.mark.slow  # the first approximate search in a session compiles pynndescent
@@ -265,9 +269,6 @@ def test_approximate_including_self_and_query_neighbors(mixture, library):
     assert got.method == "approximate" and got.recall_queries == 500
     assert _recall(got.indices, idx) > 0.9
     assert got.recall == pytest.approx(_recall(got.indices, idx))
-    # A few queries against the corpus stay exact under "auto".
-    assert query_neighbors(queries[:3], corpus, k=8, approximate_above=100).method == "exact"
-    assert query_neighbors(queries, corpus, k=8, approximate_above=100).method == "approximate"
 
 
 def test_sampled_preservation_matches_the_full_measure(x):
