@@ -1,8 +1,9 @@
 """2-D / 3-D projections of embeddings: PCA, and UMAP on a precomputed neighbour graph; cached.
 
 UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in how the k nearest neighbours
-are found: by :func:`~smallbert_viz.analysis.nearest_neighbors` (exact chunked matrix products up
-to :data:`GRAPH_APPROXIMATE_ABOVE` rows, an approximate index beyond, with its measured recall), or taken from a
+are found: exactly up to :data:`GRAPH_APPROXIMATE_ABOVE` rows (faiss's flat index when faiss is
+installed, else :func:`~smallbert_viz.analysis.nearest_neighbors`' chunked matrix products), by an
+approximate index beyond (its measured recall in ``params["knn_recall"]``), or taken from a
 :class:`~smallbert_viz.analysis.Neighbors` the caller already has (``neighbors=``), so one graph
 feeds neighbour lists, the projection and the analyses built on them. The graph is handed to UMAP
 as ``precomputed_knn``, which skips umap-learn's own NN-descent and its Numba compilation; the
@@ -12,7 +13,9 @@ both).
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its
-nearest sample rows' coordinates (UMAP's own initialisation for new points), then moved by
+nearest sample rows' coordinates (UMAP's own initialisation for new points; the sample searched
+exactly up to ``PLACE_EXACT_MAX`` rows, approximately beyond, with the recall in
+``params["place_recall"]``), then moved by
 :data:`PLACE_EPOCHS` epochs of UMAP's ``transform`` optimisation against the fixed sample, which
 keeps time and memory about linear in N. Above :data:`GRAPH_APPROXIMATE_ABOVE` fitted rows the
 neighbour graph is approximate (faiss). The result says so (``sample_size``, ``knn``) and carries
