@@ -58,7 +58,39 @@ VARIANTS = {
     "baseline": "umap.UMAP().fit_transform(X)  (umap-learn defaults, NN-descent)",
     "ours": "project(X)  (cosine kNN -> UMAP, seed=None, parallel; sampled fit at scale)",
     "ours-seeded": "project(X, seed=42)  (reproducible, single-threaded SGD)",
+    "ours-sampled": "project(X, sample_size=10_000)  (what the views and the report pass)",
 }
+# Stages of project() timed inside the child (wall and CPU seconds of the whole process).
+STAGES = ("_umap", "_sample_neighbors", "_refine", "_preservation")
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _time_stages(stages: dict) -> None:
+    """Wrap project()'s stage functions so that each call adds its wall and CPU seconds."""
+    from smallbert_viz.analysis import _projection_backends as backends
+    from smallbert_viz.analysis import projection
+
+    for name in STAGES:
+        module = backends if hasattr(backends, name) else projection
+        real = getattr(module, name, None)
+        if real is None:  # an older version of project() (a before/after comparison)
+            continue
+
+        def timed(*args, _real=real, _name=name, **kwargs):
+            t, c = time.perf_counter(), _cpu()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                wall, cpu = stages.get(_name, (0.0, 0.0))
+                stages[_name] = (wall + time.perf_counter() - t, cpu + _cpu() - c)
+
+        setattr(module, name, timed)
+        if module is backends and hasattr(projection, name):
+            setattr(projection, name, timed)
 
 
 # ---- child processes: one method each, timed from interpreter start -----------------------
@@ -68,6 +100,7 @@ def child(args: argparse.Namespace) -> None:
     import numpy as np
 
     t_start = time.perf_counter()
+    stages: dict = {}
     x = np.load(args.embeddings)
     if args.child == "baseline":
         import umap
@@ -79,7 +112,9 @@ def child(args: argparse.Namespace) -> None:
 
         t_import = time.perf_counter()  # umap itself is imported lazily, inside project()
         seed = 42 if args.child == "ours-seeded" else None
-        projection = project(x, seed=seed, cache="off")
+        extra = {"sample_size": 10_000} if args.child == "ours-sampled" else {}
+        _time_stages(stages)
+        projection = project(x, seed=seed, cache="off", **extra)
         coords = projection.coords
     t_end = time.perf_counter()
     np.save(args.out, np.asarray(coords, dtype=np.float32))
@@ -91,6 +126,7 @@ def child(args: argparse.Namespace) -> None:
                 "load_s": t_import - t_start if args.child != "baseline" else 0.0,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "describe": "" if args.child == "baseline" else projection.describe(),
+                "stages": stages,
             }
         )
     )
@@ -159,6 +195,36 @@ def sentence_embeddings(n: int):
     return x
 
 
+def compare_placement(x) -> None:
+    """The placement search of a sampled fit (each non-sample row's 15 nearest of a 10,000-row
+    sample, cosine), by faiss's flat index and by numpy's matrix product + argpartition, in
+    this process; both exact, so they should agree but for float near-ties."""
+    import numpy as np
+
+    from smallbert_viz.analysis import _projection_backends as backends
+    from smallbert_viz.analysis.neighbors import _sample_rows
+
+    n = x.shape[0]
+    size = min(10_000, n // 2)
+    sample = _sample_rows(n, size, seed=0)
+    rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
+    got = {}
+    for name, flag in (("faiss flat", True), ("numpy argpartition", False)):
+        backends.EXACT_WITH_FAISS = flag
+        t, c = time.perf_counter(), _cpu()
+        got[name] = backends._sample_neighbors(x, sample, rest, 15, "cosine")
+        got[name] += (time.perf_counter() - t, _cpu() - c)
+    backends.EXACT_WITH_FAISS = True
+    (fi, fs, fw, fc), (ni, ns, nw, nc) = got["faiss flat"], got["numpy argpartition"]
+    same = float((fi == ni).mean())
+    print(
+        f"\nplacement search, {rest.size:,} rows x {size:,}-row sample, k=15: faiss flat "
+        f"{fw:.1f} s wall / {fc:.1f} s cpu, numpy argpartition {nw:.1f} s / {nc:.1f} s cpu "
+        f"({nw / fw:.1f}x wall, {nc / max(fc, 1e-9):.1f}x cpu); same neighbours {same:.4f}, "
+        f"max score difference {float(np.abs(fs - ns).max()):.1e}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="number of points")
@@ -171,6 +237,11 @@ def main() -> None:
     parser.add_argument("--save-embeddings", type=Path, help="keep the embeddings used here")
     parser.add_argument("--variants", default="baseline,ours,ours-seeded")
     parser.add_argument("--k", type=int, default=10, help="neighbours for preservation")
+    parser.add_argument(
+        "--placement",
+        action="store_true",
+        help="also time the sampled placement search: faiss flat vs numpy argpartition",
+    )
     parser.add_argument("--child", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -249,6 +320,17 @@ def run_size(args: argparse.Namespace, variants: list[str]) -> None:
                 f"   {VARIANTS[variant]}"
             )
             print(f"{'':12s} peak RSS {info['peak_rss_mb']:.0f} MB  {info['describe']}", flush=True)
+            if info.get("stages"):
+                print(
+                    f"{'':12s} stages (wall / cpu s): "
+                    + ", ".join(
+                        f"{name.strip('_')} {w:.1f} / {c:.1f}"
+                        for name, (w, c) in info["stages"].items()
+                    ),
+                    flush=True,
+                )
+    if args.placement:
+        compare_placement(x)
     if "baseline" in results:
         base = results["baseline"]
         for variant, info in results.items():

@@ -6,9 +6,11 @@ parameters, caching and provenance.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,10 +38,166 @@ def _pca(x: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
     return centered @ components.T, ratio
 
 
+#: Exact searches of :func:`project` (the fit graph up to ``GRAPH_APPROXIMATE_ABOVE`` rows, the
+#: placement of the rows a sampled fit left out) use faiss's flat index when faiss imports:
+#: the same exact neighbours as a matrix product followed by ``argpartition``, found by
+#: faiss's blocked matrix products and heaps (compiled, multi-threaded), without the N x N
+#: selection that was most of the search. False: numpy (``nearest_neighbors``).
+EXACT_WITH_FAISS = True
+# Query rows searched (and, for cosine, unit-normalised) at once by the flat index.
+_FLAT_BLOCK = 32_768
+
+
+def _faiss_or_none() -> Any:
+    if not EXACT_WITH_FAISS:
+        return None
+    try:
+        import faiss
+    except ImportError:
+        return None
+    return faiss
+
+
+def _flat_index(faiss: Any, corpus: np.ndarray, metric: str) -> Any:
+    """A faiss flat (exhaustive, exact) index of ``corpus``, unit rows for cosine."""
+    dim = corpus.shape[1]
+    index = faiss.IndexFlatIP(dim) if metric == "cosine" else faiss.IndexFlatL2(dim)
+    index.add(_prepared(corpus, metric, "corpus"))
+    return index
+
+
+def _prepared(rows: np.ndarray, metric: str, name: str) -> np.ndarray:
+    from smallbert_viz.analysis._input import unit_rows
+
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    if metric == "cosine":
+        rows = np.ascontiguousarray(unit_rows(rows, name, "project"), dtype=np.float32)
+    return rows
+
+
+def _flat_search(
+    index: Any,
+    corpus: np.ndarray,
+    x: np.ndarray,
+    rows: np.ndarray | None,
+    k: int,
+    metric: str,
+    exclude_self: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest indexed rows of ``x[rows]`` (all rows of ``x`` when ``rows`` is
+    None), searched in blocks so that only a block of query rows is ever copied.
+
+    Scores follow ``nearest_neighbors``: cosine similarity, or negative Euclidean distance
+    recomputed from the vectors for the pairs found (the index's squared distances lose
+    precision for near-duplicates). ``exclude_self``: ``x`` is the indexed corpus and each row
+    leaves itself out (the extra neighbour searched is dropped where the row itself is not
+    among the results, e.g. behind identical duplicates).
+    """
+    n_q = x.shape[0] if rows is None else rows.shape[0]
+    width = k + 1 if exclude_self else k
+    indices = np.empty((n_q, k), dtype=np.int64)
+    scores = np.empty((n_q, k), dtype=np.float32)
+    for start in range(0, n_q, _FLAT_BLOCK):
+        stop = min(start + _FLAT_BLOCK, n_q)
+        block = x[start:stop] if rows is None else x[rows[start:stop]]
+        q = _prepared(block, metric, "embeddings")
+        got_s, got_i = index.search(q, width)
+        got_i = got_i.astype(np.int64)
+        if exclude_self:
+            drop = got_i == np.arange(start, stop)[:, None]
+            drop[~drop.any(axis=1), -1] = True
+            keep = ~drop
+            got_i = got_i[keep].reshape(stop - start, k)
+            got_s = got_s[keep].reshape(stop - start, k)
+        if metric == "euclidean":
+            diff = q[:, None, :] - corpus[got_i]
+            got_s = -np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+            order = np.argsort(-got_s, axis=1, kind="stable")
+            got_i = np.take_along_axis(got_i, order, axis=1)
+            got_s = np.take_along_axis(got_s, order, axis=1)
+        indices[start:stop] = got_i
+        scores[start:stop] = got_s
+    return indices, scores
+
+
+def _exact_graph(x: np.ndarray, k: int, metric: str) -> Neighbors:
+    """The exact ``k`` nearest neighbours of every row of ``x`` (self excluded)."""
+    from smallbert_viz.analysis.neighbors import Neighbors
+
+    faiss = _faiss_or_none()
+    if faiss is None:
+        return nearest_neighbors(x, k=k, metric=metric, method="exact")
+    corpus = _prepared(x, metric, "embeddings")
+    index = _flat_index(faiss, corpus, metric)
+    indices, scores = _flat_search(index, corpus, corpus, None, k, metric, True)
+    return Neighbors(indices=indices, scores=scores, metric=metric, library="faiss flat")
+
+
+#: Samples up to this many rows are searched exactly (faiss flat) when the other rows are
+#: placed; larger samples through an approximate index (``query_neighbors``), whose measured
+#: recall goes into the provenance. The exact search costs O(N x sample) multiply-adds.
+PLACE_EXACT_MAX = 20_000
+
+
+def _pair_distances(
+    x: np.ndarray, indices: np.ndarray, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances from each row of ``x`` to its listed neighbours, computed pair by pair in
+    float64 (umap-learn's cosine distance ``1 - cos``, or Euclidean), each row re-sorted
+    nearest first (stable); ``indices`` re-ordered to match."""
+    n, k = indices.shape
+    dists = np.empty((n, k), dtype=np.float32)
+    step = max(1, 2**22 // max(1, k * x.shape[1]))  # about 32 MB of float64 neighbour rows
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        q = x[start:stop].astype(np.float64)
+        c = x[indices[start:stop]].astype(np.float64)
+        if metric == "cosine":
+            q /= np.linalg.norm(q, axis=1, keepdims=True)
+            c /= np.linalg.norm(c, axis=2, keepdims=True)
+            d = np.maximum(1.0 - np.einsum("ij,ikj->ik", q, c), 0.0)
+        else:
+            diff = c - q[:, None, :]
+            d = np.sqrt(np.einsum("ikj,ikj->ik", diff, diff))
+        dists[start:stop] = d
+    order = np.argsort(dists, axis=1, kind="stable")
+    return np.take_along_axis(indices, order, axis=1), np.take_along_axis(dists, order, axis=1)
+
+
+def _sample_neighbors(
+    x: np.ndarray,
+    sample: np.ndarray,
+    rest: np.ndarray,
+    k: int,
+    metric: str,
+    notes: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest sample rows of each row ``x[rest]`` (indices into ``sample``): exact
+    up to :data:`PLACE_EXACT_MAX` sample rows, else approximate (its recall put in ``notes``).
+    """
+    faiss = _faiss_or_none()
+    if faiss is None or sample.size > PLACE_EXACT_MAX:
+        method = "exact" if sample.size <= PLACE_EXACT_MAX else "approximate"
+        nb = query_neighbors(x[rest], x[sample], k=k, metric=metric, method=method)
+        if nb.method == "approximate" and notes is not None:
+            notes["place_recall"] = round(float(nb.recall), 4)
+            notes["place_recall_queries"] = int(nb.recall_queries)
+        return nb.indices, nb.scores
+    corpus = _prepared(x[sample], metric, "embeddings")
+    index = _flat_index(faiss, corpus, metric)
+    return _flat_search(index, corpus, x, rest, k, metric, False)
+
+
 def _place(
-    rows: np.ndarray, sample: np.ndarray, fitted: np.ndarray, p: dict[str, Any]
+    x: np.ndarray,
+    sample: np.ndarray,
+    rest: np.ndarray,
+    fitted: np.ndarray,
+    p: dict[str, Any],
+    notes: dict[str, Any] | None = None,
 ) -> np.ndarray:
-    """Place rows a sampled fit left out: initial positions, then UMAP's ``transform`` epochs.
+    """Place rows ``x[rest]`` a sampled fit of ``x[sample]`` left out: initial positions, then
+    UMAP's ``transform`` epochs.
 
     Each row starts at the weighted mean of its ``n_neighbors`` nearest sample rows'
     coordinates (weights fall off exponentially with distance beyond the nearest one, on the
@@ -50,15 +208,15 @@ def _place(
     Without those epochs placed rows collapse onto the means and lose their own neighbourhoods.
     """
     k = p["n_neighbors"]
-    nb = query_neighbors(rows, sample, k=k, metric=p["metric"])
-    dists = np.maximum(1.0 - nb.scores, 0.0) if p["metric"] == "cosine" else -nb.scores
+    indices, scores = _sample_neighbors(x, sample, rest, k, p["metric"], notes)
+    dists = np.maximum(1.0 - scores, 0.0) if p["metric"] == "cosine" else -scores
     gap = dists - dists[:, :1]
     scale = np.maximum(gap.mean(axis=1, keepdims=True), 1e-12)
     weights = np.exp(-gap / scale)
     weights /= weights.sum(axis=1, keepdims=True)
-    placed = np.einsum("ij,ijc->ic", weights, fitted[nb.indices]).astype(np.float32)
+    placed = np.einsum("ij,ijc->ic", weights, fitted[indices]).astype(np.float32)
     if p.get("place_epochs"):
-        placed = _refine(placed, fitted, nb.indices, dists.astype(np.float32), p)
+        placed = _refine(placed, fitted, indices, dists.astype(np.float32), p)
     return placed
 
 
@@ -141,13 +299,46 @@ def _import_umap() -> Any:
         stub.load_ParametricUMAP = deferred("load_ParametricUMAP")
         sys.modules[name] = stub
         try:
-            return importlib.import_module("umap")
+            with _eager_jit_cached():
+                return importlib.import_module("umap")
         finally:
             if sys.modules.get(name) is stub:
                 del sys.modules[name]
             umap_module = sys.modules.get("umap")
             if umap_module is not None and getattr(umap_module, "parametric_umap", None) is stub:
                 delattr(umap_module, "parametric_umap")
+
+
+@contextlib.contextmanager
+def _eager_jit_cached() -> Iterator[None]:
+    """While umap-learn is imported, ``numba.njit`` / ``numba.jit`` default to ``cache=True``.
+
+    A few umap-learn and pynndescent functions are declared with explicit signatures, which
+    Numba compiles while the module is imported, without its disk cache; in a fresh process that
+    compilation is a large part of ``import umap``. With ``cache=True`` the second process on a
+    machine loads them from Numba's cache (:func:`_cache_umap_jit` does the same for the lazily
+    compiled functions, which can be switched after the import). Only the defaults change: a
+    decorator that says ``cache=False`` keeps it. Off with :data:`CACHE_UMAP_JIT`.
+    """
+    if not CACHE_UMAP_JIT:
+        yield
+        return
+    import numba
+
+    real = numba.njit, numba.jit
+
+    def cached(decorator: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("cache", True)
+            return decorator(*args, **kwargs)
+
+        return wrapper
+
+    numba.njit, numba.jit = cached(real[0]), cached(real[1])
+    try:
+        yield
+    finally:
+        numba.njit, numba.jit = real
 
 
 def _try_import_umap() -> None:
@@ -195,7 +386,14 @@ def _cache_umap_jit() -> int:
 IMPORT_WHILE_SEARCHING = True
 
 
-def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.ndarray:
+def _umap(
+    x: np.ndarray,
+    p: dict[str, Any],
+    neighbors: Neighbors | None,
+    notes: dict[str, Any] | None = None,
+) -> np.ndarray:
+    """UMAP coordinates of ``x``; an approximate neighbour graph's measured recall goes into
+    ``notes`` (``knn_recall``, ``knn_recall_queries``, ``knn_library``)."""
     n = x.shape[0]
     k = p["n_neighbors"]
     if neighbors is None:
@@ -206,8 +404,14 @@ def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.n
         if IMPORT_WHILE_SEARCHING and "umap" not in sys.modules:
             importer = threading.Thread(target=_try_import_umap, daemon=True)
             importer.start()
-        method = "exact" if p["knn"] == "exact" else "approximate"
-        neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method=method)
+        if p["knn"] == "exact":
+            neighbors = _exact_graph(x, k - 1, p["metric"])
+        else:
+            neighbors = nearest_neighbors(x, k=k - 1, metric=p["metric"], method="approximate")
+            if notes is not None:
+                notes["knn_recall"] = round(float(neighbors.recall), 4)
+                notes["knn_recall_queries"] = int(neighbors.recall_queries)
+                notes["knn_library"] = neighbors.library
         if importer is not None:
             importer.join()
     try:
@@ -217,12 +421,11 @@ def _umap(x: np.ndarray, p: dict[str, Any], neighbors: Neighbors | None) -> np.n
     if CACHE_UMAP_JIT:
         _cache_umap_jit()
 
-    # UMAP expects each point first among its own neighbours, at distance 0.
-    indices = np.hstack([np.arange(n)[:, None], neighbors.indices[:, : k - 1]])
-    if p["metric"] == "cosine":
-        dists = np.maximum(1.0 - neighbors.scores[:, : k - 1], 0.0)  # umap-learn's cosine
-    else:
-        dists = -neighbors.scores[:, : k - 1]
+    # UMAP expects each point first among its own neighbours, at distance 0. The distances are
+    # recomputed for the pairs in one way whatever found them (faiss, numpy, a given graph), so
+    # the same graph gives the same layout.
+    pairs, dists = _pair_distances(x, neighbors.indices[:, : k - 1], p["metric"])
+    indices = np.hstack([np.arange(n)[:, None], pairs])
     dists = np.hstack([np.zeros((n, 1), dtype=np.float32), dists])
     seed = p["seed"]
     reducer = umap.UMAP(

@@ -1,8 +1,9 @@
 """2-D / 3-D projections of embeddings: PCA, and UMAP on a precomputed neighbour graph; cached.
 
 UMAP here differs from a plain ``umap.UMAP().fit_transform(X)`` in how the k nearest neighbours
-are found: by :func:`~smallbert_viz.analysis.nearest_neighbors` (exact chunked matrix products up
-to :data:`GRAPH_APPROXIMATE_ABOVE` rows, an approximate index beyond, with its measured recall), or taken from a
+are found: exactly up to :data:`GRAPH_APPROXIMATE_ABOVE` rows (faiss's flat index when faiss is
+installed, else :func:`~smallbert_viz.analysis.nearest_neighbors`' chunked matrix products), by an
+approximate index beyond (its measured recall in ``params["knn_recall"]``), or taken from a
 :class:`~smallbert_viz.analysis.Neighbors` the caller already has (``neighbors=``), so one graph
 feeds neighbour lists, the projection and the analyses built on them. The graph is handed to UMAP
 as ``precomputed_knn``, which skips umap-learn's own NN-descent and its Numba compilation; the
@@ -12,7 +13,9 @@ both).
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its
-nearest sample rows' coordinates (UMAP's own initialisation for new points), then moved by
+nearest sample rows' coordinates (UMAP's own initialisation for new points; the sample searched
+exactly up to ``PLACE_EXACT_MAX`` rows, approximately beyond, with the recall in
+``params["place_recall"]``), then moved by
 :data:`PLACE_EPOCHS` epochs of UMAP's ``transform`` optimisation against the fixed sample, which
 keeps time and memory about linear in N. Above :data:`GRAPH_APPROXIMATE_ABOVE` fitted rows the
 neighbour graph is approximate (faiss). The result says so (``sample_size``, ``knn``) and carries
@@ -77,6 +80,15 @@ PRESERVATION_K = 10
 PRESERVATION_QUERIES = 1_000
 # UMAP needs a few points to build a graph and a spectral layout.
 UMAP_MIN_ROWS = 4
+#: ``Projection.params`` entries that were measured during the computation (recall of the
+#: approximate neighbour searches), not chosen: kept out of the cache key, stored with it.
+MEASURED_PARAMS: tuple[str, ...] = (
+    "knn_recall",
+    "knn_recall_queries",
+    "knn_library",
+    "place_recall",
+    "place_recall_queries",
+)
 DEFAULT_UMAP_MIN_ROWS = 10  # below this, views show PCA: UMAP on a handful of points is noise
 
 
@@ -135,6 +147,7 @@ class Projection:
             source = self.params.get("source", "computed elsewhere")
             return f"Coordinates given for {len(self.coords):,} points ({source})"
         hidden = ("library", "n_samples", "sample_size", "knn_digest", "place_epochs")
+        hidden += MEASURED_PARAMS
         shown = {k: v for k, v in self.params.items() if k not in hidden}
         text = ", ".join(f"{k}={v}" for k, v in shown.items())
         head = f"{self.method.upper()} of {self.params.get('n_samples', len(self.coords))} points"
@@ -151,6 +164,18 @@ class Projection:
             )
             if self.params.get("place_epochs"):
                 line += f" and {self.params['place_epochs']} epochs of UMAP transform"
+            if self.params.get("place_recall") is not None:
+                line += (
+                    f" (nearest sample points found approximately, recall "
+                    f"{self.params['place_recall']:.3f} on "
+                    f"{self.params['place_recall_queries']:,} points)"
+                )
+        if self.params.get("knn_recall") is not None:
+            line += (
+                f"; neighbour graph approximate ({self.params.get('knn_library', '')}), "
+                f"recall {self.params['knn_recall']:.3f} on "
+                f"{self.params['knn_recall_queries']:,} points"
+            )
         if self.explained_variance_ratio is not None:
             pct = ", ".join(f"{100 * r:.1f}%" for r in self.explained_variance_ratio)
             line += f"; explained variance {pct}"
@@ -251,13 +276,15 @@ def project(
     from smallbert_viz.progress import stage_line
 
     show = (n >= PROGRESS_MIN_ROWS and method == "umap") if progress is None else bool(progress)
+    notes: dict[str, Any] = {}  # measured, so not part of the cache key
     with stage_line(f"projecting {n:,} points with {method.upper()}", show=show):
-        coords, evr = _compute(x, method, resolved, neighbors)
+        coords, evr = _compute(x, method, resolved, neighbors, notes)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
     coords.flags.writeable = False
     if evr is not None:
         evr = np.asarray(evr, dtype=np.float64)
         evr.flags.writeable = False
+    resolved.update(notes)
     kept, queries = _preservation(x, coords, resolved)
     result = Projection(
         coords=coords,
@@ -407,7 +434,11 @@ def _from_stored(
     n: int,
     resolved: dict[str, Any],
 ) -> Projection | None:
-    arrays, _meta = stored
+    arrays, meta = stored
+    stored_params = meta.get("params") if isinstance(meta, dict) else None
+    if isinstance(stored_params, dict):
+        measured = {k: stored_params[k] for k in MEASURED_PARAMS if k in stored_params}
+        resolved = {**resolved, **measured}
     coords = arrays.get("coords")
     if coords is None or coords.shape != (n, resolved["n_components"]):
         return None
@@ -434,18 +465,23 @@ def _from_stored(
 
 
 def _compute(
-    x: np.ndarray, method: str, params: dict[str, Any], neighbors: Neighbors | None = None
+    x: np.ndarray,
+    method: str,
+    params: dict[str, Any],
+    neighbors: Neighbors | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Coordinates (N, n_components) and, for PCA, the explained variance ratios."""
+    """Coordinates (N, n_components) and, for PCA, the explained variance ratios; measured
+    figures of approximate steps (recall of the neighbour searches) are put in ``notes``."""
     if method == "pca":
         return _pca(x, params["n_components"])
     if params["sample_size"] is None:
-        return _umap(x, params, neighbors), None
+        return _umap(x, params, neighbors, notes), None
     # Fit on a fixed sample, then place every other row among its nearest sample rows.
     sample = _sample_rows(x.shape[0], params["sample_size"], seed=params["seed"] or 0)
-    fitted = _umap(x[sample], params, None)
+    fitted = _umap(x[sample], params, None, notes)
     rest = np.setdiff1d(np.arange(x.shape[0]), sample, assume_unique=True)
     coords = np.empty((x.shape[0], params["n_components"]), dtype=np.float32)
     coords[sample] = fitted
-    coords[rest] = _place(x[rest], x[sample], fitted, params)
+    coords[rest] = _place(x, sample, rest, fitted, params, notes)
     return coords, None

@@ -410,4 +410,120 @@ def test_umap_projection_does_not_import_tensorflow_and_caches_umaps_jit(tmp_pat
     # umap-learn's compiled layout and graph functions were written to Numba's disk cache, so
     # the next process loads them instead of compiling again.
     cached = {p.name.split(".")[0] for p in tmp_path.rglob("*.nbi")}
-    assert {"layouts", "umap_"} <= cached, cached
+    # "utils": umap-learn functions Numba compiles while umap is imported (explicit signatures).
+    assert {"layouts", "umap_", "utils"} <= cached, cached
+
+
+# ---- exact searches through faiss's flat index; provenance of approximate searches ----------
+
+
+def _numpy_knn(queries, corpus, k, metric, exclude_self=False):
+    """Independent reference: every score, then a full sort (no argpartition, no faiss)."""
+    q = np.asarray(queries, dtype=np.float64)
+    c = np.asarray(corpus, dtype=np.float64)
+    if metric == "cosine":
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        c = c / np.linalg.norm(c, axis=1, keepdims=True)
+        scores = q @ c.T
+    else:
+        scores = -np.sqrt(((q[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))
+    if exclude_self:
+        np.fill_diagonal(scores, -np.inf)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(scores, order, axis=1)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_flat_graph_is_the_exact_knn_graph(metric):
+    pytest.importorskip("faiss")
+    from smallbert_viz.analysis import _projection_backends as backends
+
+    x = np.random.default_rng(5).normal(size=(700, 24)).astype(np.float32)
+    graph = backends._exact_graph(x, 14, metric)
+    assert graph.library == "faiss flat" and graph.method == "exact"
+    ref_i, ref_s = _numpy_knn(x, x, 14, metric, exclude_self=True)
+    np.testing.assert_allclose(graph.scores, ref_s, rtol=0, atol=2e-5)
+    # Same neighbours wherever the reference order is not a near-tie.
+    clear = np.abs(np.diff(ref_s, axis=1)) > 1e-4
+    clear = np.hstack([clear, np.ones((700, 1), bool)]) & np.hstack([np.ones((700, 1), bool), clear])
+    assert clear.mean() > 0.95
+    np.testing.assert_array_equal(graph.indices[clear], ref_i[clear])
+    assert not (graph.indices == np.arange(700)[:, None]).any()  # self left out
+
+
+def test_flat_graph_leaves_self_out_behind_identical_duplicates():
+    pytest.importorskip("faiss")
+    from smallbert_viz.analysis import _projection_backends as backends
+
+    x = np.random.default_rng(6).normal(size=(200, 8)).astype(np.float32)
+    x[10] = x[11] = x[12]  # three identical rows: each must list the two others, never itself
+    graph = backends._exact_graph(x, 5, "euclidean")
+    for row in (10, 11, 12):
+        assert row not in graph.indices[row]
+        assert set(graph.indices[row, :2]) == {10, 11, 12} - {row}
+        np.testing.assert_array_equal(graph.scores[row, :2], [0.0, 0.0])
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_placement_search_is_exact_against_the_sample(metric, monkeypatch):
+    pytest.importorskip("faiss")
+    from smallbert_viz.analysis import _projection_backends as backends
+
+    monkeypatch.setattr(backends, "_FLAT_BLOCK", 128)  # several query blocks
+    x = np.random.default_rng(8).normal(size=(900, 16)).astype(np.float32)
+    sample, rest = _sampled_rows(900, 250, seed=2)
+    notes = {}
+    idx, scores = backends._sample_neighbors(x, sample, rest, 15, metric, notes)
+    ref_i, ref_s = _numpy_knn(x[rest], x[sample], 15, metric)
+    np.testing.assert_allclose(scores, ref_s, rtol=0, atol=2e-5)
+    assert (idx == ref_i).mean() > 0.99  # all but float near-ties
+    assert notes == {}  # exact: nothing measured
+
+
+def test_faiss_and_numpy_exact_graphs_give_the_same_layout(blobs, monkeypatch):
+    pytest.importorskip("faiss")
+    from smallbert_viz.analysis import _projection_backends as backends
+
+    x, _ = blobs
+    with_faiss = project(x, seed=2, n_epochs=40, cache="off")
+    monkeypatch.setattr(backends, "EXACT_WITH_FAISS", False)
+    with_numpy = project(x, seed=2, n_epochs=40, cache="off")
+    np.testing.assert_array_equal(with_faiss.coords, with_numpy.coords)
+
+
+def test_approximate_searches_put_their_recall_in_the_provenance(
+    many_blobs, monkeypatch, tmp_path
+):
+    pytest.importorskip("faiss")
+    from smallbert_viz.analysis import _projection_backends as backends
+    from smallbert_viz.analysis import nearest_neighbors
+
+    x, _ = many_blobs
+    monkeypatch.setattr(projection_module, "GRAPH_APPROXIMATE_ABOVE", 500)
+    monkeypatch.setattr(backends, "PLACE_EXACT_MAX", 500)
+    result = project(x, seed=1, sample_size=700, n_epochs=30, cache="disk", cache_dir=tmp_path)
+    p = result.params
+    assert p["knn"] == "approximate" and p["knn_library"].startswith("faiss")
+    # The recall stated is the graph's: recompute it for the fit sample with the same search.
+    sample, _ = _sampled_rows(len(x), 700, seed=1)
+    graph = nearest_neighbors(x[sample], k=14, method="approximate")
+    assert p["knn_recall"] == pytest.approx(graph.recall, abs=1e-4)
+    assert 0.9 <= p["knn_recall"] <= 1.0 and p["knn_recall_queries"] == 700
+    assert 0.9 <= p["place_recall"] <= 1.0 and p["place_recall_queries"] == 800
+    line = result.describe()
+    assert "neighbour graph approximate (faiss" in line
+    assert f"recall {p['knn_recall']:.3f} on 700 points" in line
+    assert f"recall {p['place_recall']:.3f} on 800 points" in line
+    assert "knn_recall=" not in line  # said in words, not as a parameter
+    clear_projection_cache()
+    again = project(x, seed=1, sample_size=700, n_epochs=30, cache="disk", cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.coords, result.coords)
+    assert {k: again.params[k] for k in projection_module.MEASURED_PARAMS} == {
+        k: p[k] for k in projection_module.MEASURED_PARAMS
+    }
+
+
+def test_exact_runs_state_no_recall(blobs):
+    result = project(blobs[0], seed=0, n_epochs=20, cache="off")
+    assert not set(projection_module.MEASURED_PARAMS) & set(result.params)
+    assert "recall" not in result.describe()
