@@ -6,11 +6,9 @@ parameters, caching and provenance.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -299,46 +297,13 @@ def _import_umap() -> Any:
         stub.load_ParametricUMAP = deferred("load_ParametricUMAP")
         sys.modules[name] = stub
         try:
-            with _eager_jit_cached():
-                return importlib.import_module("umap")
+            return importlib.import_module("umap")
         finally:
             if sys.modules.get(name) is stub:
                 del sys.modules[name]
             umap_module = sys.modules.get("umap")
             if umap_module is not None and getattr(umap_module, "parametric_umap", None) is stub:
                 delattr(umap_module, "parametric_umap")
-
-
-@contextlib.contextmanager
-def _eager_jit_cached() -> Iterator[None]:
-    """While umap-learn is imported, ``numba.njit`` / ``numba.jit`` default to ``cache=True``.
-
-    A few umap-learn and pynndescent functions are declared with explicit signatures, which
-    Numba compiles while the module is imported, without its disk cache; in a fresh process that
-    compilation is a large part of ``import umap``. With ``cache=True`` the second process on a
-    machine loads them from Numba's cache (:func:`_cache_umap_jit` does the same for the lazily
-    compiled functions, which can be switched after the import). Only the defaults change: a
-    decorator that says ``cache=False`` keeps it. Off with :data:`CACHE_UMAP_JIT`.
-    """
-    if not CACHE_UMAP_JIT:
-        yield
-        return
-    import numba
-
-    real = numba.njit, numba.jit
-
-    def cached(decorator: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs.setdefault("cache", True)
-            return decorator(*args, **kwargs)
-
-        return wrapper
-
-    numba.njit, numba.jit = cached(real[0]), cached(real[1])
-    try:
-        yield
-    finally:
-        numba.njit, numba.jit = real
 
 
 def _try_import_umap() -> None:
