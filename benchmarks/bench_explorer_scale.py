@@ -9,7 +9,8 @@ Each case runs in a fresh Python process (so its peak RSS is its own) and prints
 * JSON state: every widget of the explorer's tree serialised as the kernel sends it, binary
   buffers removed (plotly.js's 5 MB widget bundle included), and the binary buffers' total;
 * lasso to Python: a 100,000-point selection delivered as the front end sends it (one custom
-  message with two int32 buffers, through ipywidgets' own message handling) until
+  message whose buffer is a bitmap of the selected points, through ipywidgets' own message
+  handling; its size printed next to the int32 trace+point pairs sent before) until
   ``explorer.selected`` and its table are updated. Kernel side only; the browser side of a lasso
   is measured by tests/widgets/test_jupyterlab_large.py (printed there);
 * peak RSS of the process (``ru_maxrss``).
@@ -80,13 +81,19 @@ for w in seen.values():
     bin_bytes += sum(memoryview(b).nbytes for b in buffers)
 serialise = time.perf_counter() - t0
 
-lasso = None
+lasso = lasso_bytes = None
 if large:
     fw = ex.figure_widget
     picked = np.sort(rng.choice(n, size=min(100_000, n), replace=False)).astype(np.int32)
+    # Packed as event_figure.js's packPoints does: a bitmap up to the last selected point.
+    mask = np.zeros(int(picked[-1]) + 1, dtype=bool)
+    mask[picked] = True
+    bits = np.packbits(mask, bitorder="little").tobytes()
+    lasso_bytes = len(bits)
+    parts = [{"trace": 0, "encoding": "bits", "count": int(picked.size)}]
     msg = {"content": {"data": {"method": "custom", "content": {
-        "kind": "selection", "id": "bench", "draw": fw._sbv_draw, "sent": time.time() * 1000}}},
-        "buffers": [np.zeros(picked.size, np.int32).tobytes(), picked.tobytes()]}
+        "kind": "selection", "id": "bench", "draw": fw._sbv_draw, "parts": parts,
+        "sent": time.time() * 1000}}}, "buffers": [bits]}
     t0 = time.perf_counter()
     fw._handle_msg(msg)
     lasso = time.perf_counter() - t0
@@ -94,7 +101,8 @@ if large:
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"n": n, "large": large, "import_s": imported, "build_s": build, "build_cpu_s": build_cpu,
                   "serialise_s": serialise, "json_mb": json_bytes / 1e6, "binary_mb": bin_bytes / 1e6,
-                  "lasso_s": lasso, "rss_mb": rss, "rss_before_build_mb": rss_data}))
+                  "lasso_s": lasso, "lasso_bytes": lasso_bytes,
+                  "lasso_pairs_bytes": 8 * min(100_000, n), "rss_mb": rss, "rss_before_build_mb": rss_data}))
 """
 
 
@@ -117,6 +125,11 @@ def run_case(n: int, large: bool) -> dict:
 def show(row: dict) -> None:
     path = "large path" if row["large"] else "today's path"
     lasso = f"{row['lasso_s']:.3f} s" if row["lasso_s"] is not None else "-"
+    if row["lasso_bytes"] is not None:
+        lasso += (
+            f" ({row['lasso_bytes'] / 1e3:.0f} KB bitmap; trace+point int32 pairs: "
+            f"{row['lasso_pairs_bytes'] / 1e3:.0f} KB)"
+        )
     print(
         f"  {path:<13s} N={row['n']:>9,}  build {row['build_s']:6.2f} s "
         f"(CPU {row['build_cpu_s']:5.2f} s)  "

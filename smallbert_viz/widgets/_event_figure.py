@@ -17,9 +17,10 @@ things change, because plotly's widget would send every selected point as a JSON
 numbers per point, on _js2py_pointsCallback) and can only show hover text it was given for
 every point up front:
 
-* a box/lasso selection reaches the kernel as one custom message whose two binary buffers are
-  int32 arrays of trace and point numbers (plotly's own selection and hover handlers are
-  removed in the browser);
+* a box/lasso selection reaches the kernel as one custom message with one binary buffer per
+  trace, a bitmap of its points (or int32 point numbers when fewer than about 1 in 32 are
+  selected: :func:`decode_selection`); plotly's own selection and hover handlers are removed in
+  the browser;
 * hovering a point asks the kernel for its text (a custom message naming trace and point);
   :meth:`EventFigureWidget.on_hover_request`'s callback answers plain text, which the front end
   shows with ``textContent`` (never parsed as HTML, so a sentence cannot run script).
@@ -80,6 +81,44 @@ def _py_to_js(value: Any, widget_manager: Any) -> Any:
 
 
 _ROWS = {"to_json": _py_to_js, "from_json": _js_to_py}
+
+#: How the large path's front end packs one trace's selected point numbers (packPoints in
+#: static/event_figure.js): "bits" is a bitmap, bit i (least significant first in byte i // 8)
+#: set when point i is selected; "int32" is the point numbers, four bytes each. The front end
+#: sends whichever is smaller (a bitmap from about one selected point in 32 up).
+ENCODINGS = ("bits", "int32")
+
+
+def decode_selection(parts: list[Any], buffers: list[Any]) -> dict[int, np.ndarray]:
+    """``{trace: point numbers (int64)}`` of a binary selection: ``parts[i]`` describes
+    ``buffers[i]`` as ``{"trace", "encoding", "count"}``; the count is checked."""
+    if not isinstance(parts, list) or len(parts) != len(buffers):
+        raise ValueError(
+            "A binary selection event needs one buffer per part (trace). Got "
+            f"{len(parts) if isinstance(parts, list) else parts!r} parts and {len(buffers)} "
+            "buffers."
+        )
+    points: dict[int, np.ndarray] = {}
+    for part, buffer in zip(parts, buffers, strict=True):
+        encoding, count = part.get("encoding"), part.get("count")
+        raw = np.frombuffer(buffer, dtype=np.uint8)
+        if encoding == "bits":
+            numbers = np.flatnonzero(np.unpackbits(raw, bitorder="little"))
+        elif encoding == "int32" and raw.size % 4 == 0:
+            numbers = raw.view(np.int32).astype(np.int64)
+        else:
+            raise ValueError(
+                f"A binary selection part must be encoded as one of {ENCODINGS} (int32: a "
+                f"multiple of 4 bytes). Got {encoding!r} with {raw.size} bytes."
+            )
+        if numbers.size != count:
+            raise ValueError(
+                f"A binary selection part of trace {part.get('trace')!r} says {count!r} points "
+                f"but its {encoding} buffer holds {numbers.size}."
+            )
+        trace = int(part["trace"])
+        points[trace] = numbers if trace not in points else np.concatenate([points[trace], numbers])
+    return points
 
 
 class EventFigureWidget(go.FigureWidget):
@@ -220,29 +259,13 @@ class EventFigureWidget(go.FigureWidget):
                 self.error_handler(exc, "hover request")
 
     def _deliver_binary(self, event: dict, buffers: list[Any]) -> None:
-        """A selection whose trace and point numbers arrived as two int32 buffers."""
-        if len(buffers) != 2:
-            raise ValueError(
-                f"A binary selection event needs two buffers (traces, points). Got {len(buffers)}."
-            )
-        traces = np.frombuffer(buffers[0], dtype=np.int32)
-        points = np.frombuffer(buffers[1], dtype=np.int32)
-        if traces.shape != points.shape:
-            raise ValueError(
-                f"A selection event must pair every point with its trace. Got {traces.size} "
-                f"traces and {points.size} points."
-            )
+        """A selection whose point numbers arrived as one binary buffer per trace."""
         sent = event.get("sent")
         if isinstance(sent, int | float):
             self.last_selection_ms = time.time() * 1000.0 - float(sent)
-        if self._selection_callback is None:
-            return
-        if traces.size and (traces == traces[0]).all():  # the usual case: one trace, no masks
-            self._selection_callback({int(traces[0]): points.astype(np.int64)})
-            return
-        self._selection_callback(
-            {int(t): points[traces == t].astype(np.int64) for t in np.unique(traces)}
-        )
+        points = decode_selection(event.get("parts", []), buffers)
+        if self._selection_callback is not None:
+            self._selection_callback(points)
 
     def _answer_hover(self, event: dict) -> None:
         text = None

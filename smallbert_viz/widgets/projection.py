@@ -81,9 +81,9 @@ class ProjectionExplorer(ProjectionAnalyses, PointEvents, ExplorerBase):
 
     Above ``views.large_scatter.LARGE_POINTS`` points (50,000) the scatter takes the large path:
     one WebGL trace whose coordinates and label codes travel as binary buffers, hover text asked
-    of the kernel for the hovered point only, box/lasso selections sent as int32 buffers, and
-    a static HTML copy of a sample of points. Colouring by trust and keywords are offered below
-    that size only.
+    of the kernel for the hovered point only, box/lasso selections sent as a bitmap of the
+    selected points (int32 point numbers when that is smaller), and a static HTML copy of a
+    sample of points. Colouring by trust and keywords are offered below that size only.
 
     Parameters
     ----------

@@ -42,6 +42,22 @@ TO_PAGE = """([x, y]) => {
   return [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)];
 }"""
 
+#: Records (browser clock) the lasso's mouse-up, plotly.js's selection event and the first
+#: non-zero "selected: N" count shown.
+TIMES = """() => {
+  const gd = document.querySelector('.large-test .js-plotly-plot');
+  const count = document.querySelector('.large-test .smallbert-viz-selection-count');
+  const times = (window.__sbvTimes = {});
+  document.addEventListener('mouseup', () => { times.up = Date.now(); }, {capture: true});
+  gd.on('plotly_selected', () => { times.selected = Date.now(); });
+  new MutationObserver((_, observer) => {
+    if (/selected: [1-9]/.test(count.textContent)) {
+      times.count = Date.now();
+      observer.disconnect();
+    }
+  }).observe(count, {subtree: true, childList: true, characterData: true});
+}"""
+
 
 def _kernel(page, code: str):
     return json.loads(page.evaluate(KERNEL_EXEC, code).strip().splitlines()[-1])
@@ -107,7 +123,10 @@ def test_large_scatter_draws_hovers_and_lassos(lab, artifacts_dir):
     kx, ky = _kernel(page, f"print(json.dumps(coords[{row}].tolist()))")
     assert abs(kx - 0.5) < 0.05 and abs(ky - 0.5) < 0.05  # a point under the mouse
 
-    # Lasso a rectangle holding about half of the points (about 100,000).
+    # Lasso a rectangle holding about half of the points (about 100,000). What the user waits
+    # for is timed in the page (one clock): mouse-up, plotly.js's selection event (the front end
+    # sends the selection then), and the kernel's "selected: N" count appearing.
+    page.evaluate(TIMES)
     corners = [page.evaluate(TO_PAGE, c) for c in ([0.05, 0.1], [0.95, 0.1], [0.95, 0.65])]
     corners.append(page.evaluate(TO_PAGE, [0.05, 0.65]))
     page.mouse.move(*corners[0])
@@ -139,13 +158,16 @@ def test_large_scatter_draws_hovers_and_lassos(lab, artifacts_dir):
         " build_s]))",
     )
     count, inside, latency_ms, build_s = got
+    times = page.evaluate("() => window.__sbvTimes")
     assert count == browser_count
     assert inside
     expected = N * 0.9 * 0.55  # the rectangle's share of the unit square
     assert abs(count - expected) < 0.03 * expected, (count, expected)
     print(
         f"\n200k large path: build {build_s:.2f} s in the kernel; lasso of {count:,} points: "
-        f"browser send -> kernel delivery {latency_ms:.0f} ms"
+        f"browser send -> kernel delivery {latency_ms:.0f} ms; mouse-up -> selection event "
+        f"{times['selected'] - times['up']:.0f} ms, mouse-up -> 'selected: N' shown "
+        f"{times['count'] - times['up']:.0f} ms"
     )
     page.screenshot(path=str(artifacts_dir / "jupyterlab_large.png"))
     assert not errors, errors

@@ -238,21 +238,45 @@ def test_binary_selection_reaches_python(small_threshold, monkeypatch):
     ex = ProjectionExplorer(texts, labels, coords=coords)
     fw = ex.figure_widget
     picked = np.sort(np.random.default_rng(1).choice(N, size=700, replace=False)).astype(np.int32)
-    traces = np.zeros(picked.size, dtype=np.int32)
     event = {"kind": "selection", "id": "a", "draw": fw._sbv_draw, "sent": time.time() * 1000}
-    _custom(fw, event, [traces.tobytes(), picked.tobytes()])
+    # What the front end sends for trace 0: point numbers as int32 ...
+    as_int32 = [{"trace": 0, "encoding": "int32", "count": int(picked.size)}]
+    _custom(fw, {**event, "parts": as_int32}, [picked[::-1].tobytes()])
     assert ex.selected == picked.tolist()
     assert f"selected: {picked.size:,}" in ex.selection_count.value
     assert fw.last_selection_ms is not None and fw.last_selection_ms >= -1000
     assert "&lt;img" in ex.selection_table.value or 7 not in ex.selected
-    # A deselection: two empty buffers.
-    _custom(fw, {**event, "id": "b"}, [b"", b""])
+    # ... or, once that is smaller, a bitmap (bit i of byte i // 8, least significant first).
+    mask = np.zeros(N, dtype=bool)
+    mask[picked[: picked.size // 2]] = True
+    bits = np.packbits(mask, bitorder="little").tobytes()
+    assert len(bits) == -(-N // 8)
+    as_bits = [{"trace": 0, "encoding": "bits", "count": int(mask.sum())}]
+    _custom(fw, {**event, "id": "b", "parts": as_bits}, [bits])
+    assert ex.selected == np.flatnonzero(mask).tolist() == picked[: picked.size // 2].tolist()
+    # A bitmap cut after the last selected point (the front end sends no trailing zeros).
+    last = picked[: picked.size // 2][-1]
+    _custom(fw, {**event, "id": "c", "parts": as_bits}, [bits[: last // 8 + 1]])
+    assert ex.selected == picked[: picked.size // 2].tolist()
+    # A deselection: no parts.
+    _custom(fw, {**event, "id": "d", "parts": []}, [])
     assert ex.selected == []
-    # Mismatched buffers are reported in the error panel, not swallowed.
-    _custom(fw, {**event, "id": "c"}, [traces[:3].tobytes(), picked[:2].tobytes()])
-    assert "pair every point with its trace" in "".join(
-        o.get("text", "") for o in ex.errors.outputs
-    )
+    # A count that disagrees with the buffer, a missing buffer, an unknown encoding: each is
+    # reported in the error panel, not swallowed, and the selection stays as it was.
+    _custom(fw, {**event, "id": "e", "parts": as_int32}, [picked.tobytes()])
+    bad = [
+        ([{**as_bits[0], "count": 3}], [bits]),
+        (as_int32, []),
+        ([{**as_int32[0], "encoding": "int64"}], [picked.tobytes()]),
+    ]
+    for k, (parts, buffers) in enumerate(bad):
+        ex.clear_errors()
+        _custom(fw, {**event, "id": f"bad{k}", "parts": parts}, buffers)
+        text = "".join(o.get("text", "") for o in ex.errors.outputs)
+        assert ["says 3 points but its bits buffer holds", "one buffer per part", "'int64'"][
+            k
+        ] in text, text
+        assert ex.selected == picked.tolist()
 
 
 def test_large_static_html_is_a_sample(small_threshold):

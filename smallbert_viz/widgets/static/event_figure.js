@@ -13,8 +13,9 @@
 // Large path (_sbv_large, a million points): plotly's widget would send every selected point as
 // a JSON list and needs every hover text up front. There, once plotly's widget has attached its
 // handlers (its "plotlywidget-after-render" event), its selection and hover handlers are removed;
-// a selection goes to the kernel as one custom message with two int32 buffers (trace and point
-// numbers), and a hover asks the kernel for the point's text, shown with textContent (plain
+// a selection goes to the kernel as one custom message with one binary buffer per trace (a
+// bitmap of its points, or int32 point numbers when that is smaller: packPoints), and a hover
+// asks the kernel for the point's text, shown with textContent (plain
 // text: a sentence can never become markup or script).
 
 const MODULES = Symbol.for("smallbert_viz.plotly_widget_modules");
@@ -68,6 +69,33 @@ function listen(gd, model) {
   });
 }
 
+/**
+ * One trace's selected point numbers for the wire: [encoding, count, ArrayBuffer].
+ *
+ * "bits" is a bitmap (bit i, least significant first in byte i >> 3, set when point i is
+ * selected; count is the number of set bits) whenever it is smaller than "int32" (four bytes a
+ * point). A lasso of 100,000 of 200,000 points is then 25 KB instead of 400 KB. In the
+ * JupyterLab test a large message reached the server seconds after it was sent, while the
+ * browser was still drawing the selection; a small one gets through at once.
+ */
+function packPoints(list) {
+  let max = -1;
+  for (const n of list) if (n > max) max = n;
+  const size = (max + 8) >> 3;
+  if (size < list.length * 4) {
+    const bits = new Uint8Array(size);
+    let count = 0;
+    for (const n of list) {
+      const byte = n >> 3;
+      const bit = 1 << (n & 7);
+      if ((bits[byte] & bit) === 0) count += 1;
+      bits[byte] |= bit;
+    }
+    return ["bits", count, bits.buffer];
+  }
+  return ["int32", list.length, Int32Array.from(list).buffer];
+}
+
 /** Large path: binary selections, and hover text asked of the kernel. */
 function listenLarge(gd, model, tip) {
   const names = ["plotly_selected", "plotly_deselect", "plotly_hover", "plotly_unhover"];
@@ -77,28 +105,33 @@ function listenLarge(gd, model, tip) {
     if (p) send(model, "_sbv_click", { trace: p.curveNumber, point: p.pointNumber ?? p.pointIndex });
   });
   const sendSelection = (points) => {
-    const n = points.length;
-    const traces = new Int32Array(n);
-    const numbers = new Int32Array(n);
+    // Point numbers per trace, in the order plotly.js listed them.
+    const byTrace = new Map();
     let k = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < points.length; i++) {
       const p = points[i];
+      let list = byTrace.get(p.curveNumber);
+      if (list === undefined) byTrace.set(p.curveNumber, (list = []));
       const many = p.pointNumbers;
       if (many) {
-        for (const m of many) {
-          if (k >= traces.length) break;
-          traces[k] = p.curveNumber;
-          numbers[k++] = m;
-        }
+        for (const m of many) list.push(m);
+        k += many.length;
       } else {
-        traces[k] = p.curveNumber;
-        numbers[k++] = p.pointNumber ?? p.pointIndex;
+        list.push(p.pointNumber ?? p.pointIndex);
+        k += 1;
       }
+    }
+    const parts = [];
+    const buffers = [];
+    for (const [trace, list] of byTrace) {
+      const [encoding, count, buffer] = packPoints(list);
+      parts.push({ trace, encoding, count });
+      buffers.push(buffer);
     }
     gd.dataset.sbvSelected = String(k); // what the browser selected (tests compare the kernel's)
     const draw = model.get("_sbv_draw");
-    const content = { kind: "selection", id: eventId(), draw, n: k, sent: Date.now() };
-    model.send(content, undefined, [traces.slice(0, k).buffer, numbers.slice(0, k).buffer]);
+    const content = { kind: "selection", id: eventId(), draw, n: k, parts, sent: Date.now() };
+    model.send(content, undefined, buffers);
   };
   gd.on("plotly_selected", (event) => sendSelection(event?.points ?? []));
   gd.on("plotly_deselect", () => sendSelection([]));
