@@ -30,6 +30,9 @@ ATTENTION_MAX_LENGTH = DEFAULT_MAX_LENGTH
 ATTENTION_GRID_MAX_PANELS = 32
 #: Neighbours listed per sentence.
 NEIGHBORS_SHOWN = 10
+#: A report stores each neighbour's cosine on this grid (within half of it: the four decimals
+#: the page shows), as differences along each sentence's sorted row: about a byte per score.
+NEIGHBOR_SCORE_STEP = 1e-4
 #: Neighbours compared per point by the layout-trust views (``projection_trust``'s k); at most
 #: ``NEIGHBORS_SHOWN`` so a view's neighbour graph serves both.
 TRUST_K = 10
@@ -64,6 +67,7 @@ __all__ = [
     "LAYER_FOLDS",
     "LAYER_K",
     "NEIGHBORS_SHOWN",
+    "NEIGHBOR_SCORE_STEP",
     "PROJECTION_MIN_TEXTS",
     "PROJECTION_SAMPLE_ABOVE",
     "PROJECTION_SAMPLE_SIZE",
