@@ -20,6 +20,7 @@ from smallbert_viz.progress import REPORT_PROGRESS_MIN_TEXTS, StageBar
 from smallbert_viz.provenance import Provenance
 from smallbert_viz.reporting import stages
 from smallbert_viz.reporting.content import ReportContent
+from smallbert_viz.views import policy
 from smallbert_viz.views.policy import (
     DEFAULT_SEED,
     DUPLICATES_SHOWN,
@@ -158,6 +159,7 @@ def build_content(
         figures.update({"layer-accuracy": lv.accuracy_figure, "layer-cka": lv.cka_figure})
     timings = bar.timings
 
+    stored = policy.neighbors_stored(n)
     info = corpus.spec.model.info
     return ReportContent(
         title=title or f"smallbert-viz report: {n:,} sentences, {info.name}",
@@ -173,8 +175,9 @@ def build_content(
         heatmap_rows=sim.shown_rows.astype(np.int64),
         heatmap_matrix=sim.matrix,
         coords=np.asarray(proj.coords, dtype=np.float32),
-        neighbor_indices=nb.indices,
-        neighbor_scores=nb.scores,
+        # Fewer per sentence in the page for very large corpora (views.policy.neighbors_stored).
+        neighbor_indices=nb.indices[:, :stored],
+        neighbor_scores=nb.scores[:, :stored],
         attention_for=tuple(attention_for),
         pair=(pv.i, pv.j, score),
         sections=stages.sections(corpus, sim, pv, score, pair is not None, seed)

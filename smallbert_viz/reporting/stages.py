@@ -34,6 +34,7 @@ from smallbert_viz.views.policy import (
     NEIGHBOR_SCORE_STEP,
     NEIGHBORS_SHOWN,
     default_method,
+    neighbors_stored,
     projection_sample_rule,
     projection_sample_size,
 )
@@ -393,8 +394,9 @@ def report_provenance(
             f"{nb.k} per sentence, the first of a graph of {graph.k} (also UMAP's): "
             f"{graph.describe()}"
         )
+    stored = min(nb.k, neighbors_stored(len(corpus.texts)))
     neighbours += (
-        f"; the page stores {nb.k} per sentence with cosines on a grid of "
+        f"; the page stores {stored} per sentence with cosines on a grid of "
         f"{NEIGHBOR_SCORE_STEP:g} (within {NEIGHBOR_SCORE_STEP / 2:g})"
     )
     return corpus.provenance.with_extra(
