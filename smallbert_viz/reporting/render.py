@@ -213,9 +213,9 @@ def dequantize(q: dict[str, Any]) -> np.ndarray:
     return out
 
 
-def _typed_array(spec: Any) -> np.ndarray | None:
+def _typed_array(spec: Any, dtypes: tuple[str, ...] = ("f4", "f8")) -> np.ndarray | None:
     """A plotly base64 typed array ({"dtype", "bdata", "shape"}) as numpy, else None."""
-    if not (isinstance(spec, dict) and "bdata" in spec and spec.get("dtype") in ("f4", "f8")):
+    if not (isinstance(spec, dict) and "bdata" in spec and spec.get("dtype") in dtypes):
         return None
     arr = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<" + spec["dtype"])
     shape = spec.get("shape")
@@ -237,7 +237,9 @@ def _point_trace(trace: Any, packer: Packer, name: str) -> dict[str, Any] | None
     """
     if trace.type not in _POINT_TRACES or trace.customdata is None:
         return None
-    rows = np.asarray(trace.customdata)
+    # A figure that went through pickle or JSON holds plotly's base64 form of the array.
+    rows = _typed_array(trace.customdata, ("i1", "u1", "i2", "u2", "i4", "u4"))
+    rows = np.asarray(trace.customdata) if rows is None else rows
     if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
         return None
     spec = trace.to_plotly_json()
@@ -245,6 +247,7 @@ def _point_trace(trace: Any, packer: Packer, name: str) -> dict[str, Any] | None
         spec.pop(key, None)
     points: dict[str, Any] = {"rows": packer.array(f"{name}-rows", rows, "i4")}
     color = spec.get("marker", {}).get("color")
+    color = _typed_array(color) if isinstance(color, dict) else color
     if color is not None and not isinstance(color, str) and np.ndim(color) == 1:
         points["color"] = packer.array(f"{name}-color", np.asarray(color, np.float32), "f4")
         del spec["marker"]["color"]
