@@ -283,9 +283,12 @@ def report(
     UMAP is fitted on a seeded sample of ``PROJECTION_SAMPLE_SIZE`` and the others are placed
     by their nearest sample points (the provenance says so, with the measured 10-NN
     preservation). The page holds the texts once and every per-sentence
-    array packed (int32 / float16 / float32, compressed, unpacked by the browser), draws the
-    scatter with WebGL and shows the sentence table a page at a time with a search over all
-    texts.
+    array packed (int32 ids, float32 coordinates, neighbour cosines on a grid of
+    ``views.policy.NEIGHBOR_SCORE_STEP``; compressed, unpacked by the browser), stores
+    ``views.policy.neighbors_stored(N)`` neighbours per sentence (10 up to 500,000 sentences,
+    5 at 10^6; page and provenance say how many), draws the scatter with WebGL, draws the
+    figures below the projection when they are scrolled near or the browser is idle, and
+    shows the sentence table a page at a time with a search over all texts.
 
     Returns
     -------
