@@ -277,9 +277,11 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
                   "call: TensorFlow, model, corpus)")
             print("  blocks  " + ", ".join(f"{name} {size:.2f}" for name, size in blocks)
                   + " MB")
-            print(f"  open    {opened:7.1f} s until ready: table, heatmap and projection drawn "
-                  f"(headless Chromium, offline), {rows} table rows in the page; target "
-                  f"{t_open or '-'}; every figure drawn at {drawn:.1f} s")
+            print(f"  open    {marks.get('ready', float('nan')):7.1f} s until ready by the "
+                  "page's clock from navigation (table, heatmap and projection drawn; headless "
+                  f"Chromium, offline), {opened:.1f} s as Playwright sees it; {rows} table rows "
+                  f"in the page; target {t_open or '-'}; every figure drawn at "
+                  f"{marks.get('all-drawn', drawn):.1f} s")
             steps = [f"{k} {marks[k]:.2f}" for k in ("html parsed",) + OPEN_MARKS if k in marks]
             print("  open marks, s from navigation: " + ", ".join(steps))
             slow = sorted(((k[1:], v) for k, v in marks.items() if k.startswith("~")),

@@ -232,7 +232,8 @@
       }
       idle(function () { drawPending(div).then(next, next); }, { timeout: 500 });
     }
-    next();
+    // After the next frame, so that the ready page is painted before the first of them.
+    requestAnimationFrame(function () { setTimeout(next, 0); });
   }
 
   var unpack = window.smallbertReport.unpack;
