@@ -26,9 +26,12 @@ a seeded Gaussian mixture of the model's width (500 unit-variance centres, noise
 cosine ~0.6 within a cluster; every 1,000th row a near-copy of the row before: planted
 near-duplicates), named by provenance= (not re-checked). Synthetic vectors keep the benchmark
 about the report, not about embedding 10^5 texts. Printed: seconds from the call to the written
-file, size, the child's peak RSS, and the time from opening the file in headless Chromium
-(network blocked) until every plot is drawn (``body[data-ready]``), with the number of table
-rows in the page. Baseline: the code before this change, as measured in issue 11 at 100,000
+file, size and the largest blocks, the child's peak RSS, and the time from opening the file in
+headless Chromium (network blocked) until it is ready (``body[data-ready]``: table, heatmap and
+projection drawn, first sentence selected) and until every figure is drawn
+(``body[data-drawn="all"]``: the figures further down are drawn when scrolled near or while
+the browser is idle), with the page's own timing marks and the number of table rows in the
+page. Baseline: the code before this change, as measured in issue 11 at 100,000
 (408 s, 41 MB, 4.2 GB, 17 s to open) and 7 MB at 1,000; printed as ratios.
 """
 
@@ -194,8 +197,16 @@ def child_scale(args: argparse.Namespace) -> None:
                       "peak_before": rss_before * 1024, "path": str(out)}))
 
 
-def open_and_draw(path: Path) -> tuple[float, int]:
-    """Seconds from navigation to every plot drawn, in headless Chromium offline; table rows."""
+#: The page's own timing marks (loader.js, report.js), in the order they happen.
+OPEN_MARKS = ("loader-start", "scripts-unpacked", "script-0-run", "script-1-run",
+              "data-unpacked", "table-filled", "ready", "all-drawn")
+
+
+def open_and_draw(path: Path) -> tuple[float, int, float, dict[str, float]]:
+    """Open ``path`` in headless Chromium offline: seconds from navigation until ready (table,
+    heatmap and projection drawn, first sentence selected), table rows in the page, seconds
+    until every figure is drawn (the others are drawn when scrolled near or while idle), and
+    the page's timing marks and measures in seconds (``smallbert:*``)."""
     sys.path.insert(0, str(HERE.parent))
     from playwright.sync_api import sync_playwright
 
@@ -210,9 +221,29 @@ def open_and_draw(path: Path) -> tuple[float, int]:
         page.goto(path.as_uri(), timeout=600_000)
         page.wait_for_selector("body[data-ready='true']", timeout=600_000)
         seconds = time.perf_counter() - t0
+        page.wait_for_selector("body[data-drawn='all']", timeout=600_000)
+        drawn = time.perf_counter() - t0
         rows = page.evaluate("document.querySelectorAll('#sentence-table tbody tr').length")
+        marks = page.evaluate("""() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const out = {'html parsed': nav.domInteractive};
+          for (const m of performance.getEntriesByType('mark')) out[m.name] = m.startTime;
+          for (const m of performance.getEntriesByType('measure')) out['~' + m.name] = m.duration;
+          return out;
+        }""")
         browser.close()
-    return seconds, rows
+    return seconds, rows, drawn, {k.replace("smallbert:", ""): v / 1000 for k, v in marks.items()}
+
+
+def block_sizes(path: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The largest data blocks of a written page, in MB (base64 / JSON as written)."""
+    import re
+
+    page = path.read_text(encoding="utf-8")
+    found = re.finditer(r'<script type="application/(?:json|octet-stream)" id="([^"]+)">(.*?)'
+                        r"</script>", page, flags=re.DOTALL)
+    sizes = sorted(((m.group(1), len(m.group(2)) / 1e6) for m in found), key=lambda b: -b[1])
+    return sizes[:top]
 
 
 def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
@@ -232,7 +263,8 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
                 if proc.returncode != 0:
                     sys.exit(f"N={n} failed:\n{proc.stderr[-3000:]}")
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
-                opened, rows = open_and_draw(Path(r["path"]))
+                blocks = block_sizes(Path(r["path"]))
+                opened, rows, drawn, marks = open_and_draw(Path(r["path"]))
             mb, gb = r["bytes"] / 1e6, r["peak"] / 1e9
             t_s, t_mb, t_open = TARGETS.get(n, (None, None, None))
             print(f"== N = {n:,} (load now {os.getloadavg()[0]:.1f})")
@@ -243,8 +275,18 @@ def scale(sizes: list[int], model: str, cache_dir: str | None) -> None:
             print(f"  size    {mb:7.2f} MB  target {t_mb or '-'}")
             print(f"  peak    {gb:7.2f} GB RSS (child; {r['peak_before'] / 1e9:.2f} GB before the "
                   "call: TensorFlow, model, corpus)")
-            print(f"  open    {opened:7.1f} s to every plot drawn (headless Chromium, offline), "
-                  f"{rows} table rows in the page; target {t_open or '-'}")
+            print("  blocks  " + ", ".join(f"{name} {size:.2f}" for name, size in blocks)
+                  + " MB")
+            print(f"  open    {marks.get('ready', float('nan')):7.1f} s until ready by the "
+                  "page's clock from navigation (table, heatmap and projection drawn; headless "
+                  f"Chromium, offline), {opened:.1f} s as Playwright sees it; {rows} table rows "
+                  f"in the page; target {t_open or '-'}; every figure drawn at "
+                  f"{marks.get('all-drawn', drawn):.1f} s")
+            steps = [f"{k} {marks[k]:.2f}" for k in ("html parsed",) + OPEN_MARKS if k in marks]
+            print("  open marks, s from navigation: " + ", ".join(steps))
+            slow = sorted(((k[1:], v) for k, v in marks.items() if k.startswith("~")),
+                          key=lambda kv: -kv[1])[:6]
+            print("  longest steps, s: " + ", ".join(f"{k} {v:.2f}" for k, v in slow))
             old = BASELINE.get(n)
             if old:
                 ratios = []

@@ -20,6 +20,7 @@ from smallbert_viz.progress import REPORT_PROGRESS_MIN_TEXTS, StageBar
 from smallbert_viz.provenance import Provenance
 from smallbert_viz.reporting import stages
 from smallbert_viz.reporting.content import ReportContent
+from smallbert_viz.views import policy
 from smallbert_viz.views.policy import (
     DEFAULT_SEED,
     DUPLICATES_SHOWN,
@@ -158,6 +159,7 @@ def build_content(
         figures.update({"layer-accuracy": lv.accuracy_figure, "layer-cka": lv.cka_figure})
     timings = bar.timings
 
+    stored = policy.neighbors_stored(n)
     info = corpus.spec.model.info
     return ReportContent(
         title=title or f"smallbert-viz report: {n:,} sentences, {info.name}",
@@ -173,8 +175,9 @@ def build_content(
         heatmap_rows=sim.shown_rows.astype(np.int64),
         heatmap_matrix=sim.matrix,
         coords=np.asarray(proj.coords, dtype=np.float32),
-        neighbor_indices=nb.indices,
-        neighbor_scores=nb.scores,
+        # Fewer per sentence in the page for very large corpora (views.policy.neighbors_stored).
+        neighbor_indices=nb.indices[:, :stored],
+        neighbor_scores=nb.scores[:, :stored],
         attention_for=tuple(attention_for),
         pair=(pv.i, pv.j, score),
         sections=stages.sections(corpus, sim, pv, score, pair is not None, seed)
@@ -280,9 +283,12 @@ def report(
     UMAP is fitted on a seeded sample of ``PROJECTION_SAMPLE_SIZE`` and the others are placed
     by their nearest sample points (the provenance says so, with the measured 10-NN
     preservation). The page holds the texts once and every per-sentence
-    array packed (int32 / float16 / float32, compressed, unpacked by the browser), draws the
-    scatter with WebGL and shows the sentence table a page at a time with a search over all
-    texts.
+    array packed (int32 ids, float32 coordinates, neighbour cosines on a grid of
+    ``views.policy.NEIGHBOR_SCORE_STEP``; compressed, unpacked by the browser), stores
+    ``views.policy.neighbors_stored(N)`` neighbours per sentence (10 up to 500,000 sentences,
+    5 at 10^6; page and provenance say how many), draws the scatter with WebGL, draws the
+    figures below the projection when they are scrolled near or the browser is idle, and
+    shows the sentence table a page at a time with a search over all texts.
 
     Returns
     -------

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from smallbert_viz.views.policy import NEIGHBOR_SCORE_STEP
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -93,6 +95,30 @@ class Packer:
         ref = self.array(name, np.rint((v - lo) / step).astype(np.uint16), "u2")
         return ref | {"lo": lo, "step": step}
 
+    def row_codes(self, name: str, values: Any, step: float) -> dict[str, Any]:
+        """An (N, k) array of rows sorted in descending order (neighbour scores) on a grid of
+        ``step``: ``lo + code * step`` is within ``step / 2`` of each value.
+
+        Stored column by column: the first column's codes, then each next column's code
+        *difference* from the one before (never negative in a descending row). Neighbour
+        scores of one row lie close together, so the differences are small numbers that
+        DEFLATE packs into about a byte each, where absolute uint16 codes take two.
+        Rows that are not in descending order (none from ``nearest_neighbors``) fall back to
+        absolute codes (``"delta": false``).
+        """
+        v = np.asarray(values, dtype=np.float64)
+        if v.ndim != 2:
+            raise ValueError(f"row_codes needs a 2-D array. Got shape {v.shape}.")
+        lo = float(v.min()) if v.size else 0.0
+        codes = np.rint((v - lo) / step).astype(np.int64)
+        delta = bool(v.shape[1] > 1 and (np.diff(codes, axis=1) <= 0).all())
+        stored = codes.copy()
+        if delta:
+            stored[:, 1:] = codes[:, :-1] - codes[:, 1:]
+        dtype = "u2" if (stored.max(initial=0) < 65536) else "u4"
+        ref = self.array(name, np.ascontiguousarray(stored.T), dtype)
+        return ref | {"lo": lo, "step": step, "rowShape": list(v.shape), "delta": delta}
+
     def json(self, name: str, obj: Any) -> dict[str, Any]:
         text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return {"block": self._put(name, text.encode("utf-8")), "kind": "json"}
@@ -119,6 +145,11 @@ def unpack(ref: dict[str, Any], blocks: dict[str, str]) -> Any:
     if ref["shuffled"]:
         raw = np.frombuffer(raw, np.uint8).reshape(dtype.itemsize, -1).T.tobytes()
     out = np.frombuffer(raw, dtype).reshape(ref["shape"])
+    if "rowShape" in ref:  # Packer.row_codes: column by column, differences along each row
+        codes = out.T.astype(np.int64)
+        if ref["delta"]:
+            codes[:, 1:] = codes[:, :1] - np.cumsum(codes[:, 1:], axis=1)
+        return ref["lo"] + codes * ref["step"]
     if "step" in ref:  # uint16 codes of Packer.codes
         return ref["lo"] + out * ref["step"]
     return out
@@ -182,9 +213,9 @@ def dequantize(q: dict[str, Any]) -> np.ndarray:
     return out
 
 
-def _typed_array(spec: Any) -> np.ndarray | None:
+def _typed_array(spec: Any, dtypes: tuple[str, ...] = ("f4", "f8")) -> np.ndarray | None:
     """A plotly base64 typed array ({"dtype", "bdata", "shape"}) as numpy, else None."""
-    if not (isinstance(spec, dict) and "bdata" in spec and spec.get("dtype") in ("f4", "f8")):
+    if not (isinstance(spec, dict) and "bdata" in spec and spec.get("dtype") in dtypes):
         return None
     arr = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<" + spec["dtype"])
     shape = spec.get("shape")
@@ -206,7 +237,9 @@ def _point_trace(trace: Any, packer: Packer, name: str) -> dict[str, Any] | None
     """
     if trace.type not in _POINT_TRACES or trace.customdata is None:
         return None
-    rows = np.asarray(trace.customdata)
+    # A figure that went through pickle or JSON holds plotly's base64 form of the array.
+    rows = _typed_array(trace.customdata, ("i1", "u1", "i2", "u2", "i4", "u4"))
+    rows = np.asarray(trace.customdata) if rows is None else rows
     if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
         return None
     spec = trace.to_plotly_json()
@@ -214,6 +247,7 @@ def _point_trace(trace: Any, packer: Packer, name: str) -> dict[str, Any] | None
         spec.pop(key, None)
     points: dict[str, Any] = {"rows": packer.array(f"{name}-rows", rows, "i4")}
     color = spec.get("marker", {}).get("color")
+    color = _typed_array(color) if isinstance(color, dict) else color
     if color is not None and not isinstance(color, str) and np.ndim(color) == 1:
         points["color"] = packer.array(f"{name}-color", np.asarray(color, np.float32), "f4")
         del spec["marker"]["color"]
@@ -396,8 +430,8 @@ def page_data(content: ReportContent, packer: Packer) -> dict[str, Any]:
 
     The per-sentence arrays are references into ``packer``'s blocks (see :func:`unpack`,
     :func:`read_page_data`): texts (JSON, once), label codes, float32 coordinates, int32
-    neighbour indices (N x k), neighbour scores and trust as uint16 codes
-    (:meth:`Packer.codes`).
+    neighbour indices (N x k), neighbour scores on a grid of ``NEIGHBOR_SCORE_STEP``
+    (:meth:`Packer.row_codes`) and trust as uint16 codes (:meth:`Packer.codes`).
     """
     from smallbert_viz.figures.projection import HOVER_MAX_CHARS, HOVER_MAX_CHARS_LARGE, LARGE_N
 
@@ -409,8 +443,11 @@ def page_data(content: ReportContent, packer: Packer) -> dict[str, Any]:
         "coords": packer.array("coords", content.coords, "f4"),
         "neighbors": {
             "indices": packer.array("neighbor-indices", content.neighbor_indices, "i4"),
-            "scores": packer.codes("neighbor-scores", content.neighbor_scores),
+            "scores": packer.row_codes(
+                "neighbor-scores", content.neighbor_scores, NEIGHBOR_SCORE_STEP
+            ),
             "metric": "cosine",
+            "step": NEIGHBOR_SCORE_STEP,
         },
         "heatmapRows": content.heatmap_rows.astype(int).tolist(),
         "attention": {str(i): f"fig-attention-{i}" for i in content.attention_for},
@@ -443,6 +480,15 @@ def read_page_data(page: str) -> dict[str, Any]:
     if data["trust"] is not None:
         data["trust"] = unpack(data["trust"], blocks)
     return data
+
+
+def _neighbors_text(content: ReportContent) -> str:
+    """What the page stores of the neighbour graph (k and the precision of the cosines)."""
+    k = content.neighbor_indices.shape[1]
+    return (
+        f"The page stores each sentence's {k} nearest neighbours, their cosines on a grid of "
+        f"{NEIGHBOR_SCORE_STEP:g} (within {NEIGHBOR_SCORE_STEP / 2:g} of the computed value)."
+    )
 
 
 def render_html(content: ReportContent) -> str:
@@ -492,6 +538,7 @@ def render_html(content: ReportContent) -> str:
         duplicates_text=html.escape(content.sections.get("duplicates", "")),
         duplicates_table=_duplicates_html(content),
         layers_text=html.escape(content.sections.get("layers", "")),
+        neighbors_text=html.escape(_neighbors_text(content)),
         data_blocks="\n".join(blocks) + "\n" + packer.html(),
     )
     return page

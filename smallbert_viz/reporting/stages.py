@@ -6,7 +6,8 @@ Sizes are bounded so that 1,000 sentences give a file of a few MB:
   ``views.policy.HEATMAP_MAX_ROWS``; the page says so); its values travel as uint16 codes;
 * neighbours: one graph (exact below ``nearest_neighbors``' cut-over, approximate above it)
   feeds the neighbour tables, UMAP (``project(..., neighbors=)``), layout trust and the most
-  similar pair; the page stores ``NEIGHBORS_SHOWN`` per sentence as int32 + float16;
+  similar pair; the page stores ``NEIGHBORS_SHOWN`` per sentence: int32 ids and cosines on
+  a grid of ``NEIGHBOR_SCORE_STEP`` (``render.Packer.row_codes``);
 * attention: only for the sentences in ``attention_for`` (default: the contribution pair and
   the first sentence, at most ``MAX_ATTENTION`` sentences);
 * which layer knows what: on a stratified sample of at most ``LAYER_MAX_TEXTS`` sentences
@@ -30,8 +31,10 @@ from smallbert_viz.reporting.content import CorpusSummary
 from smallbert_viz.views.policy import (
     DEFAULT_UMAP_MIN_ROWS,
     LAYER_FOLDS,
+    NEIGHBOR_SCORE_STEP,
     NEIGHBORS_SHOWN,
     default_method,
+    neighbors_stored,
     projection_sample_rule,
     projection_sample_size,
 )
@@ -391,6 +394,11 @@ def report_provenance(
             f"{nb.k} per sentence, the first of a graph of {graph.k} (also UMAP's): "
             f"{graph.describe()}"
         )
+    stored = min(nb.k, neighbors_stored(len(corpus.texts)))
+    neighbours += (
+        f"; the page stores {stored} per sentence with cosines on a grid of "
+        f"{NEIGHBOR_SCORE_STEP:g} (within {NEIGHBOR_SCORE_STEP / 2:g})"
+    )
     return corpus.provenance.with_extra(
         similarity="cosine; rows ordered by average-linkage clustering",
         neighbours=neighbours,

@@ -30,6 +30,15 @@ ATTENTION_MAX_LENGTH = DEFAULT_MAX_LENGTH
 ATTENTION_GRID_MAX_PANELS = 32
 #: Neighbours listed per sentence.
 NEIGHBORS_SHOWN = 10
+#: A report stores at most this many neighbour entries (sentences x neighbours): up to
+#: ``NEIGHBOR_ENTRIES_MAX / NEIGHBORS_SHOWN`` sentences each keeps ``NEIGHBORS_SHOWN``, above it
+#: fewer (never below ``NEIGHBORS_STORED_MIN``), so that a report of 10^6 sentences stays within
+#: 100 MB: a neighbour id of 10^6 rows takes about 3.3 bytes in the page (20 bits, base64).
+NEIGHBOR_ENTRIES_MAX = 5_000_000
+NEIGHBORS_STORED_MIN = 5
+#: A report stores each neighbour's cosine on this grid (within half of it: the four decimals
+#: the page shows), as differences along each sentence's sorted row: about a byte per score.
+NEIGHBOR_SCORE_STEP = 1e-4
 #: Neighbours compared per point by the layout-trust views (``projection_trust``'s k); at most
 #: ``NEIGHBORS_SHOWN`` so a view's neighbour graph serves both.
 TRUST_K = 10
@@ -64,6 +73,9 @@ __all__ = [
     "LAYER_FOLDS",
     "LAYER_K",
     "NEIGHBORS_SHOWN",
+    "NEIGHBORS_STORED_MIN",
+    "NEIGHBOR_ENTRIES_MAX",
+    "NEIGHBOR_SCORE_STEP",
     "PROJECTION_MIN_TEXTS",
     "PROJECTION_SAMPLE_ABOVE",
     "PROJECTION_SAMPLE_SIZE",
@@ -73,6 +85,7 @@ __all__ = [
     "attention_uses_grid",
     "default_method",
     "keyword_cluster_count",
+    "neighbors_stored",
     "projection_sample_size",
     "projection_title",
     "projection_sample_rule",
@@ -119,3 +132,10 @@ def projection_sample_rule() -> str:
 def keyword_cluster_count(n: int) -> int:
     """Clusters the keyword views describe when a corpus has no labels (at most ``n``)."""
     return min(n, KEYWORD_MAX_CLUSTERS, max(2, n // KEYWORD_SENTENCES_PER_CLUSTER))
+
+
+def neighbors_stored(n: int) -> int:
+    """Neighbours per sentence a report of ``n`` sentences stores in its page (see
+    ``NEIGHBOR_ENTRIES_MAX``): ``NEIGHBORS_SHOWN`` up to 500,000 sentences, 5 at 10^6."""
+    fit = NEIGHBOR_ENTRIES_MAX // max(n, 1)
+    return max(NEIGHBORS_STORED_MIN, min(NEIGHBORS_SHOWN, fit))

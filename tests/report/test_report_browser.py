@@ -29,6 +29,8 @@ def _open_offline(browser, path):
     pg.route("**/*", route)
     pg.goto(path.as_uri())
     pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
+    # Figures below the heatmap and the projection are drawn after ready (in view or idle).
+    pg.wait_for_selector("body[data-drawn='all']", timeout=60_000)
     pg.problems = problems
     pg.blocked = blocked
     return pg
@@ -255,6 +257,8 @@ def csv_page(browser, csv_report):
     pg.route("**/*", route)
     pg.goto(csv_report.as_uri())
     pg.wait_for_selector("body[data-ready='true']", timeout=60_000)
+    # Figures below the heatmap and the projection are drawn after ready (in view or idle).
+    pg.wait_for_selector("body[data-drawn='all']", timeout=60_000)
     pg.problems = problems
     pg.blocked = blocked
     yield pg

@@ -192,3 +192,34 @@ def test_projection_fitted_on_a_sample_above_the_views_threshold(standin_model, 
     # The graph is then only as wide as the tables need (UMAP searches its sample's own).
     assert content.neighbor_indices.shape == (n, policy.NEIGHBORS_SHOWN)
     assert "also UMAP's" not in dict(content.provenance.rows())["neighbours"]
+
+
+def test_fewer_neighbours_stored_above_the_entry_budget(standin_model, monkeypatch):
+    """The 10^6-sentence path (views.policy.neighbors_stored), reached by a small budget."""
+    from smallbert_viz.analysis import nearest_neighbors
+    from smallbert_viz.reporting.render import _neighbors_text
+
+    texts, labels = corpus_with_traps(16)  # 20 sentences
+    n = len(texts)
+    monkeypatch.setattr(policy, "NEIGHBOR_ENTRIES_MAX", 7 * n)  # 7 per sentence fit
+    assert policy.neighbors_stored(n) == 7
+    assert policy.neighbors_stored(10 * n) == policy.NEIGHBORS_STORED_MIN
+    emb = standin_model.embed(texts)
+    content = build_mod.build_content(
+        texts, labels, model=standin_model, embeddings=emb, provenance="test", attention_for=[0],
+        pooling=standin_model.info.default_pooling,
+    )
+    ref = nearest_neighbors(emb, k=policy.NEIGHBORS_SHOWN, metric="cosine", method="exact")
+    assert content.neighbor_indices.shape == (n, 7)
+    np.testing.assert_array_equal(content.neighbor_indices, ref.indices[:, :7])
+    np.testing.assert_allclose(content.neighbor_scores, ref.scores[:, :7], atol=1e-6)
+    # Trust still compares TRUST_K neighbours: only the page stores fewer.
+    assert f"{policy.TRUST_K} nearest" in content.sections["trust"]
+    assert "the page stores 7 per sentence" in dict(content.provenance.rows())["neighbours"]
+    assert "each sentence's 7 nearest neighbours" in _neighbors_text(content)
+
+
+def test_neighbors_stored_default_budget():
+    assert policy.neighbors_stored(100_000) == policy.NEIGHBORS_SHOWN
+    assert policy.neighbors_stored(500_000) == policy.NEIGHBORS_SHOWN
+    assert policy.neighbors_stored(1_000_000) == 5

@@ -297,3 +297,25 @@ def test_bad_model_and_path(tmp_path, standin_model):
         report(["a b", "c d"], None, model=standin_model, path=tmp_path)
     with pytest.raises(TypeError, match="'path' parameter of report"):
         report(["a b", "c d"], None, model=standin_model, path=3)
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_row_codes_round_trip_within_half_a_step(descending):
+    """Packer.row_codes: differences along sorted rows (or absolute codes), error <= step / 2."""
+    from smallbert_viz.reporting.render import Packer, unpack
+
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-0.3, 1.0, size=(500, 10))
+    if descending:
+        values = -np.sort(-values, axis=1)
+    packer = Packer()
+    ref = packer.row_codes("s", values, 1e-4)
+    assert ref["delta"] is descending and ref["rowShape"] == [500, 10]
+    back = unpack(ref, packer.blocks)
+    assert back.shape == values.shape
+    assert np.abs(back - values).max() <= 0.5e-4 + 1e-12
+    # Against absolute uint16 codes of the same values (Packer.codes), never larger when sorted.
+    plain = Packer()
+    plain.codes("s", values)
+    if descending:
+        assert len(packer.blocks["blob-s"]) < len(plain.blocks["blob-s"])

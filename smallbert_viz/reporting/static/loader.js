@@ -13,9 +13,23 @@
   var TYPES = { i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array,
     i4: Int32Array, u4: Uint32Array, f4: Float32Array, f8: Float64Array, f2: Uint16Array };
 
+  /* Timing marks for whoever profiles the page (benchmarks/bench_report.py reads them). */
+  function mark(name) {
+    if (window.performance && performance.mark) performance.mark("smallbert:" + name);
+  }
+
+  function measure(name, start) {
+    if (window.performance && performance.measure) {
+      performance.measure("smallbert:" + name, { start: start, end: performance.now() });
+    }
+  }
+
   function base64Bytes(id) {
     var node = document.getElementById(id);
     if (!node) throw new Error("packed block " + id + " is missing");
+    // Uint8Array.fromBase64 (Chrome 140+, Firefox 133+, Safari 18.2+) decodes without a
+    // binary string in between; the loop below is for older browsers.
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(node.textContent);
     var raw = atob(node.textContent);
     var out = new Uint8Array(raw.length);
     for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
@@ -42,6 +56,24 @@
     return out;
   }
 
+  /* render.Packer.row_codes: an (N, k) array stored column by column, the first column's
+   * codes then each next column's difference from the one before -> row-major Float32Array. */
+  function rowValues(stored, ref) {
+    var n = ref.rowShape[0];
+    var k = ref.rowShape[1];
+    var out = new Float32Array(n * k);
+    for (var i = 0; i < n; i++) {
+      var code = stored[i];
+      out[i * k] = ref.lo + code * ref.step;
+      for (var j = 1; j < k; j++) {
+        var c = stored[j * n + i];
+        code = ref.delta ? code - c : c;
+        out[i * k + j] = ref.lo + code * ref.step;
+      }
+    }
+    return out;
+  }
+
   function unshuffle(bytes, itemsize) {
     if (itemsize === 1) return bytes;
     var n = bytes.length / itemsize;
@@ -57,7 +89,9 @@
    * (float16 and uint16 codes come back as Float32Array). The shape stays in ref.shape. */
   function unpack(ref) {
     if (!ref) return Promise.resolve(null);
+    var t0 = performance.now();
     return inflate(base64Bytes(ref.block)).then(function (buf) {
+      measure("unpack " + ref.block, t0);
       if (ref.kind === "json") return JSON.parse(new TextDecoder().decode(buf));
       if (ref.kind === "text") return new TextDecoder().decode(buf);
       var Type = TYPES[ref.dtype];
@@ -65,6 +99,7 @@
         : new Uint8Array(buf);
       var arr = new Type(bytes.buffer, 0, bytes.length / Type.BYTES_PER_ELEMENT);
       if (ref.dtype === "f2") return halfToFloat(arr);
+      if (ref.rowShape) return rowValues(arr, ref);
       if (ref.step !== undefined) {  // uint16 codes: lo + code * step (render.Packer.codes)
         var values = new Float32Array(arr.length);
         for (var i = 0; i < arr.length; i++) values[i] = ref.lo + arr[i] * ref.step;
@@ -74,14 +109,17 @@
     });
   }
 
-  window.smallbertReport = { unpack: unpack };
+  window.smallbertReport = { unpack: unpack, mark: mark, measure: measure };
 
+  mark("loader-start");
   var refs = JSON.parse(document.getElementById("report-scripts").textContent);
   Promise.all(refs.map(unpack)).then(function (codes) {
-    codes.forEach(function (code) {
+    mark("scripts-unpacked");
+    codes.forEach(function (code, k) {
       var script = document.createElement("script");
       script.text = code;
       document.body.appendChild(script);
+      mark("script-" + k + "-run");
     });
   }).catch(function (err) {
     document.body.dataset.ready = "error";

@@ -26,11 +26,20 @@
 
   /* Heatmap values travel as little-endian uint16 codes: value = lo + code * step (see
    * render.quantize). A symmetric matrix sends only its upper triangle, row by row. */
+  var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
   function decodeQuantized(q) {
-    var raw = atob(q.bdata);
-    var bytes = new Uint8Array(raw.length);
-    for (var b = 0; b < raw.length; b++) bytes[b] = raw.charCodeAt(b);
+    var bytes;
+    if (Uint8Array.fromBase64) {
+      bytes = Uint8Array.fromBase64(q.bdata);
+    } else {
+      var raw = atob(q.bdata);
+      bytes = new Uint8Array(raw.length);
+      for (var b = 0; b < raw.length; b++) bytes[b] = raw.charCodeAt(b);
+    }
+    // The codes are little-endian: read them as one Uint16Array where the machine is too.
     var view = new DataView(bytes.buffer);
+    var codes = LITTLE_ENDIAN ? new Uint16Array(bytes.buffer, 0, bytes.length >> 1) : null;
     var nRows = q.shape[0];
     var nCols = q.shape[1];
     var rows = new Array(nRows);
@@ -39,7 +48,7 @@
     var k = 0;
     for (r = 0; r < nRows; r++) {
       for (c = q.triangle ? r : 0; c < nCols; c++) {
-        code = view.getUint16(2 * k, true);
+        code = codes ? codes[k] : view.getUint16(2 * k, true);
         k++;
         var value = code === q.nanCode ? NaN : q.lo + code * q.step;
         rows[r][c] = value;
@@ -167,13 +176,69 @@
   }
 
   function draw(div, figureId) {
+    var t0 = performance.now();
     return loadFigure(figureId).then(function (spec) {
       if (!spec) return null;
-      return Plotly.react(div, spec.data, spec.layout, PLOT_CONFIG);
+      measure("prepare " + figureId, t0);
+      var t1 = performance.now();
+      return Promise.resolve(Plotly.react(div, spec.data, spec.layout, PLOT_CONFIG))
+        .then(function (gd) { measure("draw " + figureId, t1); return gd; });
     });
   }
 
+  /* Figures below the main two are drawn when they come near the viewport, or, once the page
+   * is ready, one by one while the browser is idle: opening the page waits only for the table,
+   * the heatmap and the projection. body[data-drawn="all"] says every figure is drawn. */
+  var lazy = { released: false, observer: null, divs: [] };
+
+  function drawLazy(div, figureId) {
+    if (lazy.released || div.dataset.seen === "true" || !window.IntersectionObserver) {
+      delete div.dataset.pendingFigure;
+      return draw(div, figureId);
+    }
+    div.dataset.pendingFigure = figureId;
+    if (!lazy.observer) {
+      lazy.observer = new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+          if (!entry.isIntersecting) return;
+          var target = entry.target;
+          target.dataset.seen = "true";
+          lazy.observer.unobserve(target);
+          drawPending(target);
+        });
+      }, { rootMargin: "800px 0px" });
+    }
+    if (lazy.divs.indexOf(div) < 0) { lazy.divs.push(div); lazy.observer.observe(div); }
+    return Promise.resolve(null);
+  }
+
+  function drawPending(div) {
+    var id = div.dataset.pendingFigure;
+    delete div.dataset.pendingFigure;
+    return id && !div.hidden ? draw(div, id) : Promise.resolve(null);
+  }
+
+  /* After ready: draw what is still pending, one figure per idle period. */
+  function releaseLazy() {
+    lazy.released = true;
+    var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 0); };
+    var queue = lazy.divs.slice();
+    function next() {
+      var div = queue.shift();
+      if (!div) {
+        mark("all-drawn");
+        document.body.dataset.drawn = "all";
+        return;
+      }
+      idle(function () { drawPending(div).then(next, next); }, { timeout: 500 });
+    }
+    // After the next frame, so that the ready page is painted before the first of them.
+    requestAnimationFrame(function () { setTimeout(next, 0); });
+  }
+
   var unpack = window.smallbertReport.unpack;
+  var mark = window.smallbertReport.mark;
+  var measure = window.smallbertReport.measure;
   var data = readJSON("report-data");
   var n = data.n;
   var texts = null;  // filled by unpackData
@@ -200,6 +265,7 @@
       nbIndices = got[3];
       nbScores = got[4];
       // What the page holds, for whoever inspects it (tests, the console).
+      mark("data-unpacked");
       window.smallbertReport.data = {
         texts: texts, labels: labels, coords: coords, dims: data.coords.shape[1],
         neighbors: { indices: nbIndices, scores: nbScores, k: nbK },
@@ -248,7 +314,7 @@
       side.textContent = "Attention of #" + i + " is shown below the projection.";
       plot.hidden = false;
       select.value = String(i);
-      return draw(plot, figureId);
+      return drawLazy(plot, figureId);
     }
     var stored = Object.keys(data.attention).map(function (s) { return "#" + s; });
     var text =
@@ -260,6 +326,7 @@
     message.hidden = false;
     side.textContent = text;
     select.value = "";
+    delete plot.dataset.pendingFigure;
     Plotly.purge(plot);
     plot.hidden = true;
     return Promise.resolve(null);
@@ -537,7 +604,7 @@
     var jobs = [];
     for (var d = 0; d < divs.length; d++) {
       var id = divs[d].dataset.extraFigure;
-      if (document.getElementById(id)) jobs.push(draw(divs[d], id));
+      if (document.getElementById(id)) jobs.push(drawLazy(divs[d], id));
       else divs[d].hidden = true;
     }
     return Promise.all(jobs);
@@ -545,6 +612,7 @@
 
   function main() {
     fillTable();
+    mark("table-filled");
     document.getElementById("download-table").addEventListener("click", downloadTable);
     fillAttentionSelect();
     fillPair();
@@ -554,13 +622,15 @@
     var contrib = document.getElementById("plot-contributions");
     jobs.push(draw(sim, "fig-similarity").then(function () { wireSimilarity(sim); }));
     jobs.push(draw(proj, "fig-projection").then(function () { wireProjection(proj); }));
-    jobs.push(draw(contrib, "fig-contributions"));
+    jobs.push(drawLazy(contrib, "fig-contributions"));
     jobs.push(drawExtraFigures());
     wireDuplicates();
     Promise.all(jobs).then(function () {
       return select(data.initial);
     }).then(function () {
+      mark("ready");
       document.body.dataset.ready = "true";
+      releaseLazy();
     });
   }
 
