@@ -12,7 +12,8 @@ import pytest
 #: Would run script if any part of the page let user text through as HTML.
 EVIL = "<img src=x onerror=alert(1)>"
 #: Would end the JSON script element early if '</' were not escaped.
-BREAKOUT = "</script><script>alert(2)</script><!-- a comment opener"
+#: Its quotes must show as typed in hover text (plotly.js does not decode &quot;).
+BREAKOUT = "</script><script>alert(\"2\")</script><!-- it's a comment opener"
 LONG = " ".join(["supercalifragilistic"] * 60)  # well over 128 wordpieces
 
 _JSON_BLOCK = re.compile(

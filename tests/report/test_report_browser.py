@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .conftest import EVIL
+from .conftest import BREAKOUT, EVIL
 
 pytestmark = pytest.mark.browser
 
@@ -182,6 +182,10 @@ def test_xss_sentence_stays_text(page, built_report):
         "<img src=x onerror=alert(1)>"
         in page.locator("#plot-projection .hoverlayer").text_content()
     )
+    # Quotes show as typed too (the page escapes hover text itself, as numeric entities).
+    _click_point(page, built_report.texts.index(BREAKOUT))
+    hover = page.locator("#plot-projection .hoverlayer").text_content()
+    assert "alert(\"2\")" in hover and "it's a comment" in hover, hover
     page.wait_for_timeout(300)
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     # The template's scripts, plus the two our loader added (plotly.js, report.js): none

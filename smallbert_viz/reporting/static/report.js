@@ -65,7 +65,7 @@
   function escapeText(text) {
     if (!NEEDS_ESCAPE.test(text)) return text;
     return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;").replace(/\$/g, "&#36;")
+      .replace(/"/g, "&#34;").replace(/'/g, "&#39;").replace(/\$/g, "&#36;")
       .replace(/%/g, "&#37;");
   }
 
