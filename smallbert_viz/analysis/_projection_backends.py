@@ -361,11 +361,11 @@ def _umap(
     ``notes`` (``knn_recall``, ``knn_recall_queries``, ``knn_library``)."""
     n = x.shape[0]
     k = p["n_neighbors"]
+    importer = None
     if neighbors is None:
         # In a fresh process importing umap-learn (scikit-learn, scipy, Numba, pynndescent)
         # is mostly Python holding the GIL, the neighbour search mostly BLAS and sorting
         # without it: overlapping the two shortens a fresh kernel's first projection.
-        importer = None
         if IMPORT_WHILE_SEARCHING and "umap" not in sys.modules:
             importer = threading.Thread(target=_try_import_umap, daemon=True)
             importer.start()
@@ -377,8 +377,12 @@ def _umap(
                 notes["knn_recall"] = round(float(neighbors.recall), 4)
                 notes["knn_recall_queries"] = int(neighbors.recall_queries)
                 notes["knn_library"] = neighbors.library
-        if importer is not None:
-            importer.join()
+    # UMAP expects each point first among its own neighbours, at distance 0. The distances are
+    # recomputed for the pairs in one way whatever found them (faiss, numpy, a given graph), so
+    # the same graph gives the same layout. (Still while umap-learn is being imported.)
+    pairs, dists = _pair_distances(x, neighbors.indices[:, : k - 1], p["metric"])
+    if importer is not None:
+        importer.join()
     try:
         umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
@@ -386,10 +390,6 @@ def _umap(
     if CACHE_UMAP_JIT:
         _cache_umap_jit()
 
-    # UMAP expects each point first among its own neighbours, at distance 0. The distances are
-    # recomputed for the pairs in one way whatever found them (faiss, numpy, a given graph), so
-    # the same graph gives the same layout.
-    pairs, dists = _pair_distances(x, neighbors.indices[:, : k - 1], p["metric"])
     indices = np.hstack([np.arange(n)[:, None], pairs])
     dists = np.hstack([np.zeros((n, 1), dtype=np.float32), dists])
     seed = p["seed"]

@@ -7,9 +7,11 @@ sentences) and :mod:`smallbert_viz.reporting.render` turns the result into HTML.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,9 @@ from smallbert_viz.views.policy import (
 )
 
 OWNER = stages.OWNER
-#: The stages timed in ``ReportContent.timings`` and counted by the progress bar.
+#: The stages timed in ``ReportContent.timings`` and counted by the progress bar. "layers" and
+#: "contributions" run beside "similarity" to "trust, ..." (and the wordpiece counts beside the
+#: neighbour search): their times are what is left to wait for when their turn comes.
 STAGES = (
     "embed",
     "summary and neighbours",
@@ -100,7 +104,7 @@ def build_content(
     # One bar over the stages, each with its time; by default only for large corpora.
     show = progress if progress is not None else n >= REPORT_PROGRESS_MIN_TEXTS
     bar = StageBar(len(STAGES), desc=f"report of {n:,} sentences", show=show)
-    with bar:
+    with bar, contextlib.ExitStack() as stack:
         with bar.stage("embed"), warnings.catch_warnings():
             # The summary counts truncated sentences itself; no need for embed's warning.
             warnings.filterwarnings("ignore", message=".*longer than max_length.*")
@@ -119,12 +123,22 @@ def build_content(
             )
         note = " ".join(x for x in (note, corpus.note) if x) or None
         umap = given is None and default_method(n) == "umap"
+        # The model-driven sections (wordpiece counts, layers, contributions) run in a second
+        # thread beside the neighbour search and the projection, which leave a core idle
+        # (the seeded UMAP fit is single-threaded); TensorFlow releases the GIL while it works.
+        # One worker: the model is used by one thread at a time. Their stages below time
+        # only the wait for them.
+        beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-model")
+        stack.callback(beside.shutdown, wait=True, cancel_futures=True)
+        summary_job = beside.submit(stages.summary, corpus)
         with bar.stage("summary and neighbours"):
-            summary = stages.summary(corpus)
             # One graph for all: UMAP's n_neighbors - 1 columns when it projects, else those
             # shown; the tables, trust and the pair read its first NEIGHBORS_SHOWN.
             graph = stages.neighbors(corpus, stages.graph_size(n, n_neighbors, umap))
             nb = stages.first_neighbors(graph, NEIGHBORS_SHOWN)
+            summary = summary_job.result()
+        layers_job = beside.submit(stages.layers, corpus, seed)
+        pair_job = beside.submit(stages.pair, corpus, nb, pair)
         with bar.stage("similarity"):
             sim = stages.similarity(corpus, seed)
         what = "placing the given coordinates" if given is not None else (
@@ -143,9 +157,9 @@ def build_content(
             fig_proj = stages.annotated_projection(fig_proj, tv, kv)
             dv = stages.duplicates(corpus, nb)
         with bar.stage("layers"):
-            lv, layers_note = stages.layers(corpus, seed)
+            lv, layers_note = layers_job.result()
         with bar.stage("contributions"):
-            pv, score = stages.pair(corpus, nb, pair)
+            pv, score = pair_job.result()
         with bar.stage("attention"):
             if attention_for is None:
                 attention_for = tuple(dict.fromkeys([pv.i, pv.j, 0]))[:3]
