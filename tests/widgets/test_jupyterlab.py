@@ -114,7 +114,13 @@ def test_similarity_cell_click_opens_contributions(lab, artifacts_dir):
         }"""
     )
     assert fits_or_scrolls
-    # The matrix arrives as binary rows: the browser holds the kernel's numbers.
+    # The matrix arrives as binary rows: the browser holds the kernel's numbers. Under load the
+    # plot's first draw can come before its data (an empty plot, then the data): wait for them.
+    page.wait_for_function(
+        "() => document.querySelector('.smallbert-viz-similarity .js-plotly-plot')"
+        "?.data?.[0]?.z?.length > 3",
+        timeout=60_000,
+    )
     browser_row = page.evaluate(
         "() => Array.from(document.querySelector('.smallbert-viz-similarity .js-plotly-plot')"
         ".data[0].z[3])"
