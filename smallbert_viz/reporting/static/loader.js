@@ -27,10 +27,14 @@
   function base64Bytes(id) {
     var node = document.getElementById(id);
     if (!node) throw new Error("packed block " + id + " is missing");
-    // Uint8Array.fromBase64 (Chrome 140+, Firefox 133+, Safari 18.2+) decodes without a
-    // binary string in between; the loop below is for older browsers.
-    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(node.textContent);
-    var raw = atob(node.textContent);
+    return base64ToBytes(node.textContent);
+  }
+
+  /* Bytes of a base64 text. Uint8Array.fromBase64 (Chrome 140+, Firefox 133+, Safari 18.2+)
+   * decodes without a binary string in between; the loop is for older browsers. */
+  function base64ToBytes(text) {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
+    var raw = atob(text);
     var out = new Uint8Array(raw.length);
     for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
     return out;
@@ -109,7 +113,9 @@
     });
   }
 
-  window.smallbertReport = { unpack: unpack, mark: mark, measure: measure };
+  window.smallbertReport = {
+    unpack: unpack, base64ToBytes: base64ToBytes, mark: mark, measure: measure,
+  };
 
   mark("loader-start");
   var refs = JSON.parse(document.getElementById("report-scripts").textContent);

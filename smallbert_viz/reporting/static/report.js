@@ -25,21 +25,12 @@
   }
 
   /* Heatmap values travel as little-endian uint16 codes: value = lo + code * step (see
-   * render.quantize). A symmetric matrix sends only its upper triangle, row by row. */
-  var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
+   * render.quantize). A symmetric matrix sends only its upper triangle, row by row. Read as
+   * one Uint16Array: typed arrays use the platform's byte order, little-endian in every
+   * browser (the loader's unpack relies on it too). */
   function decodeQuantized(q) {
-    var bytes;
-    if (Uint8Array.fromBase64) {
-      bytes = Uint8Array.fromBase64(q.bdata);
-    } else {
-      var raw = atob(q.bdata);
-      bytes = new Uint8Array(raw.length);
-      for (var b = 0; b < raw.length; b++) bytes[b] = raw.charCodeAt(b);
-    }
-    // The codes are little-endian: read them as one Uint16Array where the machine is too.
-    var view = new DataView(bytes.buffer);
-    var codes = LITTLE_ENDIAN ? new Uint16Array(bytes.buffer, 0, bytes.length >> 1) : null;
+    var bytes = window.smallbertReport.base64ToBytes(q.bdata);
+    var codes = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1);
     var nRows = q.shape[0];
     var nCols = q.shape[1];
     var rows = new Array(nRows);
@@ -48,7 +39,7 @@
     var k = 0;
     for (r = 0; r < nRows; r++) {
       for (c = q.triangle ? r : 0; c < nCols; c++) {
-        code = codes ? codes[k] : view.getUint16(2 * k, true);
+        code = codes[k];
         k++;
         var value = code === q.nanCode ? NaN : q.lo + code * q.step;
         rows[r][c] = value;
