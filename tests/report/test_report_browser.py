@@ -74,7 +74,7 @@ def _click_point(pg, index: int) -> None:
     x, y = _point_center(pg, index)
     pg.mouse.move(x - 15, y - 15)
     pg.mouse.move(x, y, steps=5)  # plotly resolves the point on hover, then the click
-    pg.wait_for_selector("#plot-projection .hoverlayer .hovertext", timeout=5000)
+    pg.wait_for_selector("#plot-projection .hoverlayer .hovertext")
     pg.mouse.click(x, y)
 
 
@@ -101,7 +101,14 @@ def test_renders_offline_without_errors(page, built_report, standin_model, artif
     cos = float(emb[0] @ emb[1] / np.linalg.norm(emb[0]) / np.linalg.norm(emb[1]))
     assert shape[3] == shape[4] == pytest.approx(cos, abs=1e-4)
     assert page.locator("#sentence-table tbody tr").count() == n
-    assert _selected(page) == built_report.attention_for[0]
+    first = built_report.attention_for[0]
+    assert _selected(page) == first
+    # The first selection's marker is drawn with the projection (no second redraw): once.
+    markers = page.evaluate(
+        "document.getElementById('plot-projection').layout.annotations"
+        ".filter(a => a.name === 'selected').map(a => a.text)"
+    )
+    assert markers == [f"#{first}"]
     page.screenshot(path=str(artifacts_dir / "report_initial.png"), full_page=True)
     assert page.problems == []
     assert page.blocked == []  # it asked for nothing in the first place
@@ -153,7 +160,7 @@ def test_table_row_and_heatmap_cell_select(page, built_report):
     x = box["x"] + (c + 0.5) / n * box["width"]
     y = box["y"] + (r + 0.5) / n * box["height"]
     page.mouse.move(x, y, steps=3)
-    page.wait_for_selector("#plot-similarity .hoverlayer .hovertext", timeout=5000)
+    page.wait_for_selector("#plot-similarity .hoverlayer .hovertext")
     rows = page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")[
         "heatmapRows"
     ]

@@ -162,6 +162,12 @@
       }
       if (trace.points) jobs.push(fillPoints(trace));
     });
+    var first = data.initial;
+    if (id === "fig-projection" && state.selected === null && first >= 0 && first < n) {
+      // The first selected sentence's marker, drawn with the figure (see markProjection).
+      var marker = selectedAnnotation(first);
+      if (marker) spec.layout.annotations = (spec.layout.annotations || []).concat([marker]);
+    }
     figureCache[id] = Promise.all(jobs).then(function () { return spec; });
     return figureCache[id];
   }
@@ -323,21 +329,30 @@
     return Promise.resolve(null);
   }
 
+  /* The projection's marker of sentence i (2-D only: a 3-D scene has no such annotation). */
+  function selectedAnnotation(i) {
+    var dims = data.coords.shape[1];
+    if (dims !== 2) return null;
+    return {
+      name: "selected", x: coords[i * dims], y: coords[i * dims + 1], xref: "x", yref: "y",
+      text: "#" + i, showarrow: true, arrowhead: 2, ax: 30, ay: -30,
+      bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#333",
+    };
+  }
+
   function markProjection(i) {
     var gd = document.getElementById("plot-projection");
-    if (!gd || !gd.layout) return;
-    var dims = data.coords.shape[1];
-    if (dims !== 2) return;  // a 3-D scene has no 2-D annotation to place
-    var xy = [coords[i * dims], coords[i * dims + 1]];
+    var marker = selectedAnnotation(i);
+    if (!gd || !gd.layout || !marker) return;
     // Keep the figure's own annotations (the cluster keywords); replace only the marker.
     var own = (gd.layout.annotations || []).filter(function (a) { return a.name !== "selected"; });
-    Plotly.relayout(gd, {
-      annotations: own.concat([{
-        name: "selected", x: xy[0], y: xy[1], xref: "x", yref: "y", text: "#" + i,
-        showarrow: true, arrowhead: 2, ax: 30, ay: -30,
-        bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#333",
-      }]),
-    });
+    var current = (gd.layout.annotations || []).filter(function (a) {
+      return a.name === "selected";
+    })[0];
+    // Already there (the first selection is drawn with the figure): a relayout would redraw
+    // the whole scatter for nothing, a quarter of a second at 100,000 points.
+    if (current && current.text === marker.text) return;
+    Plotly.relayout(gd, { annotations: own.concat([marker]) });
   }
 
   function markTable(i) {
