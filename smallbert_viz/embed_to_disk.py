@@ -416,41 +416,33 @@ def embed_to_disk(
     out.parent.mkdir(parents=True, exist_ok=True)
     source = _source(texts, column)
     settings = _settings(spec, format, chunk_size, batch_size, include_text)
-    with _exclusive(out):
-        return _embed_locked(out, source, settings, spec, restart, progress, chunk_size,
-                             batch_size, format, include_text)  # fmt: skip
+    with _exclusive(out):  # this process alone writes out and its state files
+        partial, journal_path = partial_paths(out)
+        journal = None if restart else _read_journal(journal_path)
+        if restart:
+            _discard(partial, journal_path)
+        if journal is not None:
+            differ = [k for k, v in settings.items() if journal["settings"].get(k) != v]
+            if differ:
+                was = ", ".join(f"{k}={journal['settings'].get(k)!r}" for k in differ)
+                now = ", ".join(f"{k}={settings[k]!r}" for k in differ)
+                raise _mismatch(journal_path, f"other settings ({was}; now {now})")
+            if not partial.exists() and not (journal["complete"] and out.exists()):
+                journal = None  # its partial output was deleted: nothing to resume
 
-
-def _embed_locked(
-    out, source, settings, spec, restart, progress, chunk_size, batch_size, format, include_text
-) -> EmbedToDiskResult:
-    """The run itself, while this process alone may write ``out`` and its state files."""
-    partial, journal_path = partial_paths(out)
-    journal = None if restart else _read_journal(journal_path)
-    if restart:
-        _discard(partial, journal_path)
-    if journal is not None:
-        differ = [k for k, v in settings.items() if journal["settings"].get(k) != v]
-        if differ:
-            was = ", ".join(f"{k}={journal['settings'].get(k)!r}" for k in differ)
-            now = ", ".join(f"{k}={settings[k]!r}" for k in differ)
-            raise _mismatch(journal_path, f"other settings ({was}; now {now})")
-        if not partial.exists() and not (journal["complete"] and out.exists()):
-            journal = None  # its partial output was deleted: nothing to resume
-
-    total = fingerprint = None
-    if source.opener is not None:
-        fingerprint, total = _fingerprint(source, chunk_size)
-    if journal is not None and journal["input"]["sha256"] not in (None, fingerprint):
-        was = journal["input"]
-        raise _mismatch(
-            journal_path,
-            f"another input ({was['description']}, {was['n_texts']} texts; now "
-            f"{source.description}, {total} texts)",
-        )
-    state = _State(out, source, settings, total, fingerprint, journal)
-    run = _Run(spec, state, partial, journal_path, chunk_size, batch_size, format, include_text)
-    return run.execute(progress)
+        total = fingerprint = None
+        if source.opener is not None:
+            fingerprint, total = _fingerprint(source, chunk_size)
+        if journal is not None and journal["input"]["sha256"] not in (None, fingerprint):
+            was = journal["input"]
+            raise _mismatch(
+                journal_path,
+                f"another input ({was['description']}, {was['n_texts']} texts; now "
+                f"{source.description}, {total} texts)",
+            )
+        state = _State(out, source, settings, total, fingerprint, journal)
+        run = _Run(spec, state, partial, journal_path, chunk_size, batch_size, format, include_text)
+        return run.execute(progress)
 
 
 @contextmanager

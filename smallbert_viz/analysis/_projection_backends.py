@@ -173,13 +173,15 @@ def _sample_neighbors(
     """The ``k`` nearest sample rows of each row ``x[rest]`` (indices into ``sample``): exact
     up to :data:`PLACE_EXACT_MAX` sample rows, else approximate (its recall put in ``notes``).
     """
-    faiss = _faiss_or_none()
-    if faiss is None or sample.size > PLACE_EXACT_MAX:
-        method = "exact" if sample.size <= PLACE_EXACT_MAX else "approximate"
-        nb = query_neighbors(x[rest], x[sample], k=k, metric=metric, method=method)
+    if sample.size > PLACE_EXACT_MAX:
+        nb = query_neighbors(x[rest], x[sample], k=k, metric=metric, method="approximate")
         if nb.method == "approximate" and notes is not None:
             notes["place_recall"] = round(float(nb.recall), 4)
             notes["place_recall_queries"] = int(nb.recall_queries)
+        return nb.indices, nb.scores
+    faiss = _faiss_or_none()
+    if faiss is None:
+        nb = query_neighbors(x[rest], x[sample], k=k, metric=metric, method="exact")
         return nb.indices, nb.scores
     corpus = _prepared(x[sample], metric, "embeddings")
     index = _flat_index(faiss, corpus, metric)
