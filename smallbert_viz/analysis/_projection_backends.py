@@ -351,6 +351,34 @@ def _cache_umap_jit() -> int:
 
 #: Import umap-learn in a background thread while the neighbour graph is computed.
 IMPORT_WHILE_SEARCHING = True
+#: Fit with :mod:`._umap_port` (umap-learn's own fit code, copied; the same layout without
+#: importing umap-learn) wherever it applies; False: always call umap-learn.
+USE_UMAP_PORT = True
+
+
+def _port_applies(n: int, p: dict[str, Any]) -> bool:
+    """Whether :func:`._umap_port.fit` can stand for umap-learn (as far as known before the
+    graph: it may still decline a graph that falls apart into pieces)."""
+    import importlib.metadata
+
+    from smallbert_viz.analysis import _umap_port_rules as rules
+
+    if not USE_UMAP_PORT or n < rules.PRECOMPUTED_MIN_ROWS or p["init"] not in rules.INITS:
+        return False
+    if (1.0, float(p["min_dist"])) not in rules.AB_PARAMS:
+        return False
+    try:
+        return importlib.metadata.version("umap-learn") == rules.UMAP_VERSION
+    except importlib.metadata.PackageNotFoundError:
+        return True  # the port needs no umap-learn
+
+
+def _import_port() -> None:
+    """Import :mod:`._umap_port` (Numba, scipy.sparse) in a background thread."""
+    try:
+        from smallbert_viz.analysis import _umap_port  # noqa: F401
+    except Exception:  # noqa: BLE001 - imported again in the caller's thread, which reports it
+        pass
 
 
 def _umap(
@@ -364,12 +392,15 @@ def _umap(
     n = x.shape[0]
     k = p["n_neighbors"]
     importer = None
+    port = _port_applies(n, p)
     if neighbors is None:
         # In a fresh process importing umap-learn (scikit-learn, scipy, Numba, pynndescent)
-        # is mostly Python holding the GIL, the neighbour search mostly BLAS and sorting
-        # without it: overlapping the two shortens a fresh kernel's first projection.
-        if IMPORT_WHILE_SEARCHING and "umap" not in sys.modules:
-            importer = threading.Thread(target=_try_import_umap, daemon=True)
+        # or the port (Numba, scipy.sparse) is mostly Python holding the GIL, the neighbour
+        # search mostly BLAS and sorting without it: overlapping the two shortens a fresh
+        # kernel's first projection.
+        target = _import_port if port else _try_import_umap
+        if IMPORT_WHILE_SEARCHING and ("umap" not in sys.modules or port):
+            importer = threading.Thread(target=target, daemon=True)
             importer.start()
         if p["knn"] == "exact":
             neighbors = _exact_graph(x, k - 1, p["metric"])
@@ -385,15 +416,28 @@ def _umap(
     pairs, dists = _pair_distances(x, neighbors.indices[:, : k - 1], p["metric"])
     if importer is not None:
         importer.join()
+    indices = np.hstack([np.arange(n)[:, None], pairs])
+    dists = np.hstack([np.zeros((n, 1), dtype=np.float32), dists]).astype(np.float32)
+    if port:
+        from smallbert_viz.analysis import _umap_port
+
+        coords = _umap_port.fit(
+            indices, dists, n_components=p["n_components"], n_epochs=p["n_epochs"],
+            min_dist=p["min_dist"], metric=p["metric"], init=p["init"], seed=p["seed"],
+        )  # fmt: skip
+        if coords is not None:
+            if notes is not None:
+                notes["umap_code"] = "port"
+            return _checked(coords, n, p)
     try:
         umap = _import_umap()
     except ImportError as exc:  # pragma: no cover - umap-learn is a dependency
         raise ImportError("method='umap' needs umap-learn: pip install umap-learn==0.5.12") from exc
     if CACHE_UMAP_JIT:
         _cache_umap_jit()
+    if notes is not None:
+        notes["umap_code"] = "umap-learn"
 
-    indices = np.hstack([np.arange(n)[:, None], pairs])
-    dists = np.hstack([np.zeros((n, 1), dtype=np.float32), dists])
     seed = p["seed"]
     reducer = umap.UMAP(
         n_neighbors=k,
@@ -405,13 +449,17 @@ def _umap(
         random_state=seed,
         # A seed forces umap-learn to one thread; say so rather than be warned about it.
         n_jobs=1 if seed is not None else -1,
-        precomputed_knn=(indices, dists.astype(np.float32), None),
+        precomputed_knn=(indices, dists, None),
     )
     with warnings.catch_warnings():
         # "knn_search_index is not an NNDescent object": we never call transform().
         warnings.filterwarnings("ignore", message=".*knn_search_index.*")
         warnings.filterwarnings("ignore", message=".*n_jobs value 1 overridden.*")
         coords = reducer.fit_transform(x)
+    return _checked(coords, n, p)
+
+
+def _checked(coords: np.ndarray, n: int, p: dict[str, Any]) -> np.ndarray:
     if not np.isfinite(coords).all() or coords.shape != (n, p["n_components"]):
         raise RuntimeError(f"UMAP returned invalid coordinates of shape {coords.shape}.")
     return coords

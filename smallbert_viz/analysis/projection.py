@@ -9,7 +9,11 @@ feeds neighbour lists, the projection and the analyses built on them. The graph 
 as ``precomputed_knn``, which skips umap-learn's own NN-descent and its Numba compilation; the
 Numba code umap-learn still compiles (graph weights, layout epochs) is kept in Numba's disk cache,
 so only the first process on a machine compiles it (benchmarks/bench_projection.py measures
-both).
+both). From 4,096 rows, where umap-learn fits on the given graph, the fit runs from
+``_umap_port``, a copy of umap-learn's own fit code that needs neither umap-learn nor
+scikit-learn (4 s of imports in a fresh process) and gives the same layout bit for bit; where it
+does not apply (a graph in several pieces, ``init="pca"``, another ``min_dist``) umap-learn
+runs. ``params["umap_code"]`` says which ran.
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its
@@ -81,13 +85,16 @@ PRESERVATION_QUERIES = 1_000
 # UMAP needs a few points to build a graph and a spectral layout.
 UMAP_MIN_ROWS = 4
 #: ``Projection.params`` entries that were measured during the computation (recall of the
-#: approximate neighbour searches), not chosen: kept out of the cache key, stored with it.
+#: approximate neighbour searches), or say which code ran (``umap_code``: "port" for
+#: umap-learn's fit run from ``_umap_port``, "umap-learn" for umap-learn itself; both give the
+#: same layout), not chosen: kept out of the cache key, stored with it.
 MEASURED_PARAMS: tuple[str, ...] = (
     "knn_recall",
     "knn_recall_queries",
     "knn_library",
     "place_recall",
     "place_recall_queries",
+    "umap_code",
 )
 DEFAULT_UMAP_MIN_ROWS = 10  # below this, views show PCA: UMAP on a handful of points is noise
 
@@ -153,7 +160,8 @@ class Projection:
         head = f"{self.method.upper()} of {self.params.get('n_samples', len(self.coords))} points"
         lib = self.params.get("library")
         if lib:
-            head += f" ({lib})"
+            port = self.params.get("umap_code") == "port"
+            head += f" ({lib}, fit by smallbert_viz's port of its code)" if port else f" ({lib})"
         line = f"{head}: {text}"
         if self.method == "umap" and self.params.get("seed") is None:
             line += " (no seed: parallel, not bit-reproducible)"
