@@ -373,6 +373,18 @@ def _port_applies(n: int, p: dict[str, Any]) -> bool:
         return True  # the port needs no umap-learn
 
 
+def _pieces(indices: np.ndarray) -> int:
+    """Connected components of the neighbour graph ``indices`` (edges in either direction)."""
+    import scipy.sparse
+    import scipy.sparse.csgraph
+
+    n, k = indices.shape
+    rows = np.repeat(np.arange(n), k)
+    graph = scipy.sparse.coo_matrix((np.ones(n * k, dtype=np.int8), (rows, indices.ravel())),
+                                    shape=(n, n))  # fmt: skip
+    return int(scipy.sparse.csgraph.connected_components(graph, connection="weak")[0])
+
+
 def _import_port() -> None:
     """Import :mod:`._umap_port` (Numba, scipy.sparse) in a background thread."""
     try:
@@ -410,6 +422,13 @@ def _umap(
                 notes["knn_recall"] = round(float(neighbors.recall), 4)
                 notes["knn_recall_queries"] = int(neighbors.recall_queries)
                 notes["knn_library"] = neighbors.library
+    if port and p["init"] == "spectral" and _pieces(neighbors.indices[:, : k - 1]) > 1:
+        # A spectral start of a graph in pieces is umap-learn's multi-component layout, which
+        # the port does not hold: import umap-learn now, while the distances are computed.
+        port = False
+        if IMPORT_WHILE_SEARCHING and "umap" not in sys.modules:
+            importer = threading.Thread(target=_try_import_umap, daemon=True)
+            importer.start()
     # UMAP expects each point first among its own neighbours, at distance 0. The distances are
     # recomputed for the pairs in one way whatever found them (faiss, numpy, a given graph), so
     # the same graph gives the same layout. (Still while umap-learn is being imported.)
