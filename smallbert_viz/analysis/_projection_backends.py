@@ -331,21 +331,31 @@ def _cache_umap_jit() -> int:
     recompiles when umap's source files change. Set :data:`CACHE_UMAP_JIT` to False to opt out.
     """
     import sys
+    from collections import Counter
 
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
 
+    dispatchers = {
+        id(obj): obj
+        for name, module in list(sys.modules.items())
+        if (name == "umap" or name.startswith("umap.")) and module is not None
+        for obj in list(vars(module).values())
+        if isinstance(obj, Dispatcher)
+    }.values()
+    # Numba files the cache by the function's name, not its compile flags: two builds of one
+    # function (umap-learn's serial and parallel layout epochs) would load each other's code,
+    # and a seeded layout could run the parallel, non-reproducible one. Those stay uncached.
+    builds = Counter(id(obj.py_func) for obj in dispatchers)
     switched = 0
-    for name, module in list(sys.modules.items()):
-        if not (name == "umap" or name.startswith("umap.")) or module is None:
+    for obj in dispatchers:
+        if builds[id(obj.py_func)] > 1 or not isinstance(obj._cache, NullCache):
             continue
-        for obj in list(vars(module).values()):
-            if isinstance(obj, Dispatcher) and isinstance(obj._cache, NullCache):
-                try:
-                    obj.enable_caching()
-                except Exception:  # noqa: BLE001 - e.g. no writable cache location: stay JIT
-                    continue
-                switched += 1
+        try:
+            obj.enable_caching()
+        except Exception:  # noqa: BLE001 - e.g. no writable cache location: stay JIT
+            continue
+        switched += 1
     return switched
 
 

@@ -47,6 +47,7 @@ OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numba
@@ -301,11 +302,29 @@ def _optimize_layout_euclidean_single_epoch(
             epoch_of_next_negative_sample[i] += n_neg_samples * epochs_per_negative_sample[i]
 
 
+def _named_copy(func: Any, name: str) -> Any:
+    """``func`` under another name. Numba files its disk cache by the function's qualified name
+    and not by compile flags, so a serial and a parallel build of one function would load each
+    other's machine code (a seeded layout would then run in parallel, not reproducibly)."""
+    copy = types.FunctionType(
+        func.__code__, func.__globals__, name, func.__defaults__, func.__closure__
+    )
+    copy.__qualname__ = name
+    copy.__doc__ = func.__doc__
+    return copy
+
+
 _epoch_serial = numba.njit(
-    _optimize_layout_euclidean_single_epoch, fastmath=True, parallel=False, cache=True
+    _named_copy(_optimize_layout_euclidean_single_epoch, "_epoch_serial"),
+    fastmath=True,
+    parallel=False,
+    cache=True,
 )
 _epoch_parallel = numba.njit(
-    _optimize_layout_euclidean_single_epoch, fastmath=True, parallel=True, cache=True
+    _named_copy(_optimize_layout_euclidean_single_epoch, "_epoch_parallel"),
+    fastmath=True,
+    parallel=True,
+    cache=True,
 )
 
 

@@ -131,3 +131,47 @@ def test_a_fresh_projection_imports_neither_umap_learn_nor_scikit_learn(tmp_path
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["port", "False", "False", "False"], out.stderr[-2000:]
+
+
+def test_a_seeded_fit_never_loads_the_parallel_epochs_from_numbas_disk_cache(tmp_path, connected):
+    """Numba files its disk cache by function name, not compile flags: the serial (seeded) and
+    the parallel epochs must not share an entry, or a seeded fit after an unseeded one (in any
+    earlier process) would run in parallel and not reproducibly."""
+    np.save(tmp_path / "x.npy", connected[: rules.PRECOMPUTED_MIN_ROWS + 10])
+    code = (
+        "import sys, numpy as np\n"
+        "from smallbert_viz.analysis import project, _umap_port as port\n"
+        f"x = np.load({str(tmp_path / 'x.npy')!r})\n"
+        "seed = None if sys.argv[1] == 'none' else int(sys.argv[1])\n"
+        "p = project(x, seed=seed, n_epochs=15, cache='off', progress=False)\n"
+        "fn = port._epoch_parallel if seed is None else port._epoch_serial\n"
+        "np.save(sys.argv[2], p.coords)\n"
+        "print(p.params['umap_code'], sum(fn.stats.cache_hits.values()),"
+        " sum(fn.stats.cache_misses.values()))\n"
+    )
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+
+    def run(seed, out):
+        done = subprocess.run(
+            [sys.executable, "-c", code, seed, str(tmp_path / out)],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        return done.stdout.split()
+
+    assert run("none", "a.npy") == ["port", "0", "1"]  # the parallel build compiled, stored
+    assert run("3", "b.npy") == ["port", "0", "1"]  # the serial one compiled: not loaded
+    assert run("3", "c.npy") == ["port", "1", "0"]  # and now loaded from its own entry
+    np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), np.load(tmp_path / "c.npy"))
+
+
+def test_umap_learns_two_builds_of_one_epoch_function_stay_out_of_the_disk_cache():
+    from numba.core.caching import NullCache
+
+    umap = backends._import_umap()
+    backends._cache_umap_jit()
+    layouts = umap.layouts
+    serial = layouts._nb_optimize_layout_euclidean_single_epoch
+    parallel = layouts._nb_optimize_layout_euclidean_single_epoch_parallel
+    assert serial.py_func is parallel.py_func  # one function, two builds: one cache entry
+    assert isinstance(serial._cache, NullCache) and isinstance(parallel._cache, NullCache)
+    assert not isinstance(umap.umap_.smooth_knn_dist._cache, NullCache)  # others are cached
