@@ -227,26 +227,34 @@ def _refine(
     dists: np.ndarray,
     p: dict[str, Any],
 ) -> np.ndarray:
-    """umap-learn's ``transform`` optimisation of new points against a fixed embedding."""
+    """umap-learn's ``transform`` optimisation of new points against a fixed embedding (run
+    from :mod:`._umap_port` where its curve parameters are tabled, else by umap-learn)."""
     import scipy.sparse
 
-    umap = _import_umap()
-    umap_ = umap.umap_
+    from smallbert_viz.analysis import _umap_port_rules as rules
+
+    ab = rules.AB_PARAMS.get((1.0, float(p["min_dist"]))) if USE_UMAP_PORT else None
+    if ab is not None:
+        from smallbert_viz.analysis import _umap_port as umap_
+    else:
+        umap = _import_umap()
+        umap_ = umap.umap_
+        ab = umap_.find_ab_params(1.0, p["min_dist"])
     m = placed.shape[0]
     n_epochs = int(p["place_epochs"])
     sigmas, rhos = umap_.smooth_knn_dist(dists, float(indices.shape[1]), local_connectivity=0.0)
-    rows, cols, vals, _ = umap_.compute_membership_strengths(
+    rows, cols, vals = umap_.compute_membership_strengths(
         indices, dists, sigmas, rhos, bipartite=True
-    )
+    )[:3]
     graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(m, fitted.shape[0]))
     graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
     graph.eliminate_zeros()
     epochs_per_sample = umap_.make_epochs_per_sample(graph.data, n_epochs)
-    a, b = umap_.find_ab_params(1.0, p["min_dist"])
+    a, b = ab
     random = np.random.RandomState(p["seed"])
     rng_state = random.randint(umap_.INT32_MIN, umap_.INT32_MAX, 3).astype(np.int64)
     head = np.ascontiguousarray(placed, dtype=np.float32)
-    out = umap.layouts.optimize_layout_euclidean(
+    out = umap_.optimize_layout_euclidean(
         head,
         np.ascontiguousarray(fitted, dtype=np.float32),
         graph.row,

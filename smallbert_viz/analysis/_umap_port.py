@@ -143,8 +143,8 @@ def smooth_knn_dist(distances, k, n_iter=64, local_connectivity=1.0, bandwidth=1
     parallel=True,
     cache=True,
 )
-def compute_membership_strengths(knn_indices, knn_dists, sigmas, rhos):
-    """umap-learn's ``umap_.compute_membership_strengths`` (not bipartite, no distances)."""
+def compute_membership_strengths(knn_indices, knn_dists, sigmas, rhos, bipartite=False):
+    """umap-learn's ``umap_.compute_membership_strengths`` (without returning distances)."""
     n_samples = knn_indices.shape[0]
     n_neighbors = knn_indices.shape[1]
     rows = np.zeros(knn_indices.size, dtype=np.int32)
@@ -154,7 +154,7 @@ def compute_membership_strengths(knn_indices, knn_dists, sigmas, rhos):
         for j in range(n_neighbors):
             if knn_indices[i, j] == -1:
                 continue  # We didn't get the full knn for i
-            if knn_indices[i, j] == i:
+            if (bipartite == False) & (knn_indices[i, j] == i):  # noqa: E712 - as umap-learn
                 val = 0.0
             elif knn_dists[i, j] - rhos[i] <= 0.0 or sigmas[i] == 0.0:
                 val = 1.0
@@ -329,33 +329,38 @@ _epoch_parallel = numba.njit(
 
 
 def optimize_layout_euclidean(
-    embedding: np.ndarray,
+    head_embedding: np.ndarray,
+    tail_embedding: np.ndarray,
     head: np.ndarray,
     tail: np.ndarray,
     n_epochs: int,
+    n_vertices: int,
     epochs_per_sample: np.ndarray,
     a: float,
     b: float,
     rng_state: np.ndarray,
-    parallel: bool,
+    gamma: float = 1.0,
+    initial_alpha: float = 1.0,
+    negative_sample_rate: float = 5.0,
+    parallel: bool = False,
+    move_other: bool = False,
 ) -> np.ndarray:
-    """umap-learn's ``optimize_layout_euclidean`` for a fit (head = tail = ``embedding``,
-    gamma 1, learning rate 1, 5 negative samples per edge), in place."""
-    n_vertices = embedding.shape[0]
-    dim = embedding.shape[1]
-    initial_alpha = alpha = 1.0
-    gamma = 1.0
-    epochs_per_negative_sample = epochs_per_sample / 5.0
+    """umap-learn's ``layouts.optimize_layout_euclidean`` (no densMAP), ``head_embedding``
+    changed in place: a fit passes one array as head and tail and ``move_other=True``, a
+    ``transform`` the fixed fitted layout as tail."""
+    dim = head_embedding.shape[1]
+    alpha = initial_alpha
+    epochs_per_negative_sample = epochs_per_sample / negative_sample_rate
     epoch_of_next_negative_sample = epochs_per_negative_sample.copy()
     epoch_of_next_sample = epochs_per_sample.copy()
     epoch = _epoch_parallel if parallel else _epoch_serial
     rng_state_per_sample = np.full(
-        (embedding.shape[0], len(rng_state)), rng_state, dtype=np.int64
-    ) + embedding[:, 0].astype(np.float64).view(np.int64).reshape(-1, 1)
+        (head_embedding.shape[0], len(rng_state)), rng_state, dtype=np.int64
+    ) + head_embedding[:, 0].astype(np.float64).view(np.int64).reshape(-1, 1)
     for n in range(n_epochs):
         epoch(
-            embedding,
-            embedding,
+            head_embedding,
+            tail_embedding,
             head,
             tail,
             n_vertices,
@@ -365,7 +370,7 @@ def optimize_layout_euclidean(
             rng_state_per_sample,
             gamma,
             dim,
-            True,
+            move_other,
             alpha,
             epochs_per_negative_sample,
             epoch_of_next_negative_sample,
@@ -373,7 +378,7 @@ def optimize_layout_euclidean(
             n,
         )
         alpha = initial_alpha * (1.0 - (float(n) / float(n_epochs)))
-    return embedding
+    return head_embedding
 
 
 def _spectral_layout(graph: Any, dim: int, random_state: np.random.RandomState) -> np.ndarray:
@@ -399,7 +404,7 @@ def _spectral_layout(graph: Any, dim: int, random_state: np.random.RandomState) 
     return eigenvectors[:, order]
 
 
-def _epochs_per_sample(weights: np.ndarray, n_epochs: int) -> np.ndarray:
+def make_epochs_per_sample(weights: np.ndarray, n_epochs: int) -> np.ndarray:
     """umap-learn's ``make_epochs_per_sample``."""
     result = -1.0 * np.ones(weights.shape[0], dtype=np.float64)
     n_samples = n_epochs * (weights / weights.max())
@@ -454,13 +459,13 @@ def fit(
         embedding = random_state.uniform(low=-10.0, high=10.0, size=(n, n_components)).astype(
             np.float32
         )
-    epochs_per_sample = _epochs_per_sample(graph.data, n_epochs)
+    epochs_per_sample = make_epochs_per_sample(graph.data, n_epochs)
     rng_state = random_state.randint(INT32_MIN, INT32_MAX, 3).astype(np.int64)
     embedding = (
         10.0 * (embedding - np.min(embedding, 0)) / (np.max(embedding, 0) - np.min(embedding, 0))
     ).astype(np.float32, order="C")
     a, b = ab
     return optimize_layout_euclidean(
-        embedding, graph.row, graph.col, n_epochs, epochs_per_sample, a, b, rng_state,
-        parallel=seed is None,
+        embedding, embedding, graph.row, graph.col, n_epochs, n, epochs_per_sample, a, b,
+        rng_state, parallel=seed is None, move_other=True,
     )  # fmt: skip

@@ -175,3 +175,17 @@ def test_umap_learns_two_builds_of_one_epoch_function_stay_out_of_the_disk_cache
     assert serial.py_func is parallel.py_func  # one function, two builds: one cache entry
     assert isinstance(serial._cache, NullCache) and isinstance(parallel._cache, NullCache)
     assert not isinstance(umap.umap_.smooth_knn_dist._cache, NullCache)  # others are cached
+
+
+def test_a_sampled_fit_places_its_other_rows_as_umap_learn_does(connected):
+    """The placement epochs of a sampled fit (umap-learn's transform optimisation) give the same
+    coordinates whether run from the port or by umap-learn."""
+    kw = {"seed": 11, "sample_size": 4100, "n_epochs": 20, "cache": "off", "progress": False}
+    a = project(connected, **kw)
+    backends.USE_UMAP_PORT = False
+    try:
+        b = project(connected, **kw)
+    finally:
+        backends.USE_UMAP_PORT = True
+    assert a.sample_size == 4100 and a.params["umap_code"] == "port"
+    np.testing.assert_array_equal(a.coords, b.coords)
