@@ -353,11 +353,15 @@ def _cache_umap_jit() -> int:
     }.values()
     # Numba files the cache by the function's name, not its compile flags: two builds of one
     # function (umap-learn's serial and parallel layout epochs) would load each other's code,
-    # and a seeded layout could run the parallel, non-reproducible one. Those stay uncached.
+    # and a seeded layout could run the parallel, non-reproducible one. Of such a pair only the
+    # serial build (what a seed runs; the views use one) is cached; the parallel one compiles.
     builds = Counter(id(obj.py_func) for obj in dispatchers)
     switched = 0
     for obj in dispatchers:
-        if builds[id(obj.py_func)] > 1 or not isinstance(obj._cache, NullCache):
+        shared = builds[id(obj.py_func)] > 1
+        if shared and obj.targetoptions.get("parallel", False) is not False:
+            continue
+        if not isinstance(obj._cache, NullCache):
             continue
         try:
             obj.enable_caching()
