@@ -26,7 +26,7 @@ demo: setup
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && apt-get clean; \
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
 	fi
 
