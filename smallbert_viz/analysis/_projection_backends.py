@@ -228,14 +228,13 @@ def _refine(
     p: dict[str, Any],
 ) -> np.ndarray:
     """umap-learn's ``transform`` optimisation of new points against a fixed embedding (run
-    from :mod:`._umap_port` where its curve parameters are tabled, else by umap-learn)."""
+    from :mod:`._umap_port` where it holds umap-learn's code, else by umap-learn)."""
     import scipy.sparse
 
-    from smallbert_viz.analysis import _umap_port_rules as rules
-
-    ab = rules.AB_PARAMS.get((1.0, float(p["min_dist"]))) if USE_UMAP_PORT else None
-    if ab is not None:
+    if _port_version(p):
         from smallbert_viz.analysis import _umap_port as umap_
+
+        ab = umap_.ab_params(p["min_dist"])
     else:
         umap = _import_umap()
         umap_ = umap.umap_
@@ -378,21 +377,21 @@ IMPORT_WHILE_SEARCHING = True
 USE_UMAP_PORT = True
 
 
+def _port_version(p: dict[str, Any]) -> bool:
+    """Whether :mod:`._umap_port` is on and holds the code of the umap-learn installed (its
+    version as read when the parameters were resolved; the port needs no umap-learn at all)."""
+    from smallbert_viz.analysis import _umap_port_rules as rules
+
+    versions = (rules.UMAP_VERSION, rules.UMAP_ABSENT)
+    return USE_UMAP_PORT and p["library"] in (f"umap-learn {v}" for v in versions)
+
+
 def _port_applies(n: int, p: dict[str, Any]) -> bool:
     """Whether :func:`._umap_port.fit` can stand for umap-learn (as far as known before the
     graph: it may still decline a graph that falls apart into pieces)."""
-    import importlib.metadata
-
     from smallbert_viz.analysis import _umap_port_rules as rules
 
-    if not USE_UMAP_PORT or n < rules.PRECOMPUTED_MIN_ROWS or p["init"] not in rules.INITS:
-        return False
-    if (1.0, float(p["min_dist"])) not in rules.AB_PARAMS:
-        return False
-    try:
-        return importlib.metadata.version("umap-learn") == rules.UMAP_VERSION
-    except importlib.metadata.PackageNotFoundError:
-        return True  # the port needs no umap-learn
+    return _port_version(p) and n >= rules.PRECOMPUTED_MIN_ROWS and p["init"] in rules.INITS
 
 
 def _pieces(indices: np.ndarray) -> int:

@@ -5,12 +5,13 @@ pynndescent come with it), more than a third of a fresh kernel's first ``project
 sentences. This module holds umap-learn 0.5.12's own code for what ``UMAP(precomputed_knn=...)
 .fit_transform`` runs on such a graph: the fuzzy simplicial set (``smooth_knn_dist``,
 ``compute_membership_strengths``, the fuzzy union), the spectral initialisation of a connected
-graph, the noisy rescaling and the layout epochs (``optimize_layout_euclidean``), copied with only
-unused branches removed, so it needs numpy, scipy.sparse and Numba only. Given the same graph and
+graph, the noisy rescaling, the curve fit of ``a`` and ``b`` (``find_ab_params``) and the layout
+epochs (``optimize_layout_euclidean``), copied with only unused branches removed, so it needs
+numpy, scipy (sparse, optimize) and Numba only. Given the same graph and
 seed the layout is identical to umap-learn's, bit for bit (``tests/analysis/test_umap_port.py``
 compares the two). :func:`fit` returns None where umap-learn would run other code (a graph that
-falls apart into several pieces, other initialisations, an untabled ``min_dist``, fewer rows than
-umap-learn's small-data threshold) and ``project()`` then calls umap-learn itself.
+falls apart into several pieces, other initialisations, fewer rows than umap-learn's small-data
+threshold) and ``project()`` then calls umap-learn itself.
 
 The copied functions are under umap-learn's licence, reproduced here:
 
@@ -47,6 +48,7 @@ OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 
 from __future__ import annotations
 
+import functools
 import types
 from typing import Any
 
@@ -55,9 +57,9 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
+from scipy.optimize import curve_fit
 
 from smallbert_viz.analysis._umap_port_rules import (
-    AB_PARAMS,
     DISCONNECTION_DISTANCES,
     INITS,
     PRECOMPUTED_MIN_ROWS,
@@ -229,6 +231,10 @@ def tau_rand_int(state):
     return state[0] ^ state[1] ^ state[2]
 
 
+# umap-learn's epoch (``layouts._optimize_layout_euclidean_single_epoch``), copied verbatim,
+# densMAP branch included and called with umap-learn's arguments, so that Numba and LLVM get the
+# same code as umap-learn's on any CPU (with fastmath, code around a loop can change how LLVM
+# orders its floating-point operations, and a layout amplifies a last-bit difference).
 def _optimize_layout_euclidean_single_epoch(
     head_embedding,
     tail_embedding,
@@ -247,8 +253,17 @@ def _optimize_layout_euclidean_single_epoch(
     epoch_of_next_negative_sample,
     epoch_of_next_sample,
     n,
+    densmap_flag,
+    dens_phi_sum,
+    dens_re_sum,
+    dens_re_cov,
+    dens_re_std,
+    dens_re_mean,
+    dens_lambda,
+    dens_R,
+    dens_mu,
+    dens_mu_tot,
 ):
-    """umap-learn's epoch (``layouts._optimize_layout_euclidean_single_epoch``, no densMAP)."""
     for i in numba.prange(epochs_per_sample.shape[0]):
         if epoch_of_next_sample[i] <= n:
             j = head[i]
@@ -259,6 +274,40 @@ def _optimize_layout_euclidean_single_epoch(
 
             dist_squared = rdist(current, other)
 
+            if densmap_flag:
+                phi = 1.0 / (1.0 + a * pow(dist_squared, b))
+                dphi_term = (
+                    a * b * pow(dist_squared, b - 1) / (1.0 + a * pow(dist_squared, b))
+                )
+
+                q_jk = phi / dens_phi_sum[k]
+                q_kj = phi / dens_phi_sum[j]
+
+                drk = q_jk * (
+                    (1.0 - b * (1 - phi)) / np.exp(dens_re_sum[k]) + dphi_term
+                )
+                drj = q_kj * (
+                    (1.0 - b * (1 - phi)) / np.exp(dens_re_sum[j]) + dphi_term
+                )
+
+                re_std_sq = dens_re_std * dens_re_std
+                weight_k = (
+                    dens_R[k]
+                    - dens_re_cov * (dens_re_sum[k] - dens_re_mean) / re_std_sq
+                )
+                weight_j = (
+                    dens_R[j]
+                    - dens_re_cov * (dens_re_sum[j] - dens_re_mean) / re_std_sq
+                )
+
+                grad_cor_coeff = (
+                    dens_lambda
+                    * dens_mu_tot
+                    * (weight_k * drk + weight_j * drj)
+                    / (dens_mu[i] * dens_re_std)
+                    / n_vertices
+                )
+
             if dist_squared > 0.0:
                 grad_coeff = -2.0 * a * b * pow(dist_squared, b - 1.0)
                 grad_coeff /= a * pow(dist_squared, b) + 1.0
@@ -267,6 +316,12 @@ def _optimize_layout_euclidean_single_epoch(
 
             for d in range(dim):
                 grad_d = clip(grad_coeff * (current[d] - other[d]))
+
+                if densmap_flag:
+                    # FIXME: grad_cor_coeff might be referenced before assignment
+
+                    grad_d += clip(2 * grad_cor_coeff * (current[d] - other[d]))
+
                 current[d] += grad_d * alpha
                 if move_other:
                     other[d] += -grad_d * alpha
@@ -277,7 +332,7 @@ def _optimize_layout_euclidean_single_epoch(
                 (n - epoch_of_next_negative_sample[i]) / epochs_per_negative_sample[i]
             )
 
-            for _ in range(n_neg_samples):
+            for p in range(n_neg_samples):  # noqa: B007 (verbatim)
                 k = tau_rand_int(rng_state_per_sample[j]) % n_vertices
 
                 other = tail_embedding[k]
@@ -286,7 +341,9 @@ def _optimize_layout_euclidean_single_epoch(
 
                 if dist_squared > 0.0:
                     grad_coeff = 2.0 * gamma * b
-                    grad_coeff /= (0.001 + dist_squared) * (a * pow(dist_squared, b) + 1)
+                    grad_coeff /= (0.001 + dist_squared) * (
+                        a * pow(dist_squared, b) + 1
+                    )
                 elif j == k:
                     continue
                 else:
@@ -299,7 +356,9 @@ def _optimize_layout_euclidean_single_epoch(
                         grad_d = 0
                     current[d] += grad_d * alpha
 
-            epoch_of_next_negative_sample[i] += n_neg_samples * epochs_per_negative_sample[i]
+            epoch_of_next_negative_sample[i] += (
+                n_neg_samples * epochs_per_negative_sample[i]
+            )
 
 
 def _named_copy(func: Any, name: str) -> Any:
@@ -326,6 +385,11 @@ _epoch_parallel = numba.njit(
     parallel=True,
     cache=True,
 )
+
+
+#: umap-learn passes ``np.zeros(1, dtype=np.float32)`` for each densMAP array it does not use
+#: (read-only: the epoch reads them only with densMAP on).
+_NO_DENS = np.zeros(1, dtype=np.float32)
 
 
 def optimize_layout_euclidean(
@@ -376,6 +440,16 @@ def optimize_layout_euclidean(
             epoch_of_next_negative_sample,
             epoch_of_next_sample,
             n,
+            False,  # densmap_flag, and umap-learn's placeholders of its densMAP arrays
+            _NO_DENS,
+            _NO_DENS,
+            0,
+            0,
+            0,
+            0,
+            _NO_DENS,
+            _NO_DENS,
+            0,
         )
         alpha = initial_alpha * (1.0 - (float(n) / float(n_epochs)))
     return head_embedding
@@ -402,6 +476,29 @@ def _spectral_layout(graph: Any, dim: int, random_state: np.random.RandomState) 
     )
     order = np.argsort(eigenvalues)[1:k]
     return eigenvectors[:, order]
+
+
+def find_ab_params(spread, min_dist):
+    """umap-learn's ``umap_.find_ab_params``: the curve ``1 / (1 + a x^2b)`` closest to an offset
+    exponential decay. Fitted, never tabled: the fit's last bits depend on the machine (values
+    tabled on one machine differed from another's by 1e-10, enough to change a layout), and it
+    takes under a millisecond."""
+
+    def curve(x, a, b):
+        return 1.0 / (1.0 + a * x ** (2 * b))
+
+    xv = np.linspace(0, spread * 3, 300)
+    yv = np.zeros(xv.shape)
+    yv[xv < min_dist] = 1.0
+    yv[xv >= min_dist] = np.exp(-(xv[xv >= min_dist] - min_dist) / spread)
+    params, covar = curve_fit(curve, xv, yv)
+    return params[0], params[1]
+
+
+@functools.lru_cache(maxsize=32)
+def ab_params(min_dist: float) -> tuple[float, float]:
+    """``find_ab_params(1.0, min_dist)`` (umap-learn's default spread), once per process."""
+    return find_ab_params(1.0, float(min_dist))
 
 
 def make_epochs_per_sample(weights: np.ndarray, n_epochs: int) -> np.ndarray:
@@ -432,8 +529,7 @@ def fit(
     stream (numpy's global random state), as umap-learn does.
     """
     n, k = knn_indices.shape
-    ab = AB_PARAMS.get((1.0, float(min_dist)))
-    if n < PRECOMPUTED_MIN_ROWS or ab is None or init not in INITS:
+    if n < PRECOMPUTED_MIN_ROWS or init not in INITS:
         return None
     if (knn_dists >= DISCONNECTION_DISTANCES.get(metric, np.inf)).any():
         return None  # umap-learn drops those edges first; not copied here
@@ -464,7 +560,7 @@ def fit(
     embedding = (
         10.0 * (embedding - np.min(embedding, 0)) / (np.max(embedding, 0) - np.min(embedding, 0))
     ).astype(np.float32, order="C")
-    a, b = ab
+    a, b = ab_params(min_dist)
     return optimize_layout_euclidean(
         embedding, embedding, graph.row, graph.col, n_epochs, n, epochs_per_sample, a, b,
         rng_state, parallel=seed is None, move_other=True,

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 #: umap-learn's version the port was copied from (``project()`` uses it only with that version).
 UMAP_VERSION = "0.5.12"
+#: How ``project()``'s provenance spells an absent umap-learn (the port needs none).
+UMAP_ABSENT = "not installed"
 #: Below this many rows umap-learn ignores a precomputed graph and computes every pairwise
 #: distance itself (``UMAP._small_data``), so its layout differs from one on the graph.
 PRECOMPUTED_MIN_ROWS = 4096
 #: The initialisations the port holds (a spectral one of a connected graph only).
 INITS = ("spectral", "random")
-#: umap-learn's ``find_ab_params(spread, min_dist)`` (a curve fit through scipy.optimize, another
-#: 0.8 s import) for the (spread, min_dist) pairs the package uses; checked equal by the tests.
-AB_PARAMS: dict[tuple[float, float], tuple[float, float]] = {
-    (1.0, 0.1): (1.57694346046584, 0.8950608779639974),
-}
 #: ``UMAP(metric=...)``'s disconnection distance: neighbours this far apart are dropped.
 DISCONNECTION_DISTANCES = {"cosine": 2.0}

@@ -12,8 +12,7 @@ so only the first process on a machine compiles it (benchmarks/bench_projection.
 both). From 4,096 rows, where umap-learn fits on the given graph, the fit runs from
 ``_umap_port``, a copy of umap-learn's own fit code that needs neither umap-learn nor
 scikit-learn (4 s of imports in a fresh process) and gives the same layout bit for bit; where it
-does not apply (a graph in several pieces, ``init="pca"``, another ``min_dist``) umap-learn
-runs. ``params["umap_code"]`` says which ran.
+does not apply (a graph in several pieces, ``init="pca"``) umap-learn runs. ``params["umap_code"]`` says which ran.
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its
@@ -46,6 +45,7 @@ from smallbert_viz._validation import check_choice, check_float, check_int
 from smallbert_viz.analysis import _cache
 from smallbert_viz.analysis._input import as_matrix
 from smallbert_viz.analysis._projection_backends import _pca, _place, _umap
+from smallbert_viz.analysis._umap_port_rules import UMAP_ABSENT
 from smallbert_viz.analysis.neighbors import (
     Neighbors,
     _sample_rows,
@@ -404,7 +404,7 @@ def _resolve_umap_params(
     try:
         version = importlib.metadata.version("umap-learn")
     except importlib.metadata.PackageNotFoundError:
-        version = "not installed"
+        version = UMAP_ABSENT
     resolved = {
         "n_components": n_components,
         # Like umap-learn, a neighbourhood larger than the data set is truncated.

@@ -345,10 +345,10 @@
     var marker = selectedAnnotation(i);
     if (!gd || !gd.layout || !marker) return;
     // Keep the figure's own annotations (the cluster keywords); replace only the marker.
-    var own = (gd.layout.annotations || []).filter(function (a) { return a.name !== "selected"; });
-    var current = (gd.layout.annotations || []).filter(function (a) {
-      return a.name === "selected";
-    })[0];
+    var own = [], current = null;
+    (gd.layout.annotations || []).forEach(function (a) {
+      if (a.name === "selected") current = a; else own.push(a);
+    });
     // Already there (the first selection is drawn with the figure): a relayout would redraw
     // the whole scatter for nothing, a quarter of a second at 100,000 points.
     if (current && current.text === marker.text) return;
