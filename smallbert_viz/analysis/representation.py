@@ -198,7 +198,10 @@ def knn_accuracy(
     from sklearn.model_selection import StratifiedKFold
 
     owner = "knn_accuracy"
-    x = as_matrix(embeddings, "embeddings", owner, min_rows=2)
+    # float64: sentence vectors of one model often lie within a few degrees of each other, where
+    # float32 dot products cannot order neighbours 1e-7 apart (seen: a layer whose 3rd and 4th
+    # neighbours were 1.7e-7 apart voted otherwise than scikit-learn's float64 cosine).
+    x = as_matrix(embeddings, "embeddings", owner, min_rows=2, dtype=np.float64)
     n = x.shape[0]
     folds = check_int("folds", folds, owner, low=2, high=n)
     codes = check_labels(labels, n, owner, folds)
