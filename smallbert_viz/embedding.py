@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _truncation
 from ._quiet import import_tensorflow
 from ._validation import check_choice, check_int
 
@@ -300,7 +301,7 @@ def embed(
     finally:
         if bar is not None:
             bar.close()
-    if truncated:
+    if truncated and _truncation.warns():
         warnings.warn(
             f"{truncated} of {seen} texts were longer than max_length={max_length} wordpieces "
             "(including [CLS] and [SEP]) and were cut. Pass a larger max_length (up to 512) "

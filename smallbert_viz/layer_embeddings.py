@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _truncation
 from ._validation import check_choice, check_int
 from .embedding import (
     CHUNK_SIZE,
@@ -168,7 +169,7 @@ def layer_embeddings(
         chunk = check_texts(items[start : start + CHUNK_SIZE], start=start)
         view = out[:, start : start + len(chunk)]  # a view: rows are written in place
         truncated += _layers_chunk(model, chunk, pooling, batch_size, max_length, view)
-    if truncated:
+    if truncated and _truncation.warns():
         warnings.warn(
             f"{truncated} of {len(items)} texts were longer than max_length={max_length} "
             "wordpieces (including [CLS] and [SEP]) and were cut. Pass a larger max_length (up "

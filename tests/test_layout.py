@@ -6,7 +6,8 @@ and ``importlib.import_module`` import by string. Each import of a later layer i
 
 The layers, in order (``LAYERS``; a module's layer is its first name under ``smallbert_viz``):
 
-1. shared base: provenance, errors, _validation, _paths, _lazy, corpus;
+1. shared base: provenance, errors, _validation, _paths, _lazy, _quiet, _truncation, progress,
+   corpus;
 2. models: models/, embedding.py, embedding_spec.py, embed_to_disk.py, layer_embeddings.py,
    attention/
    (TensorFlow, lazily);
@@ -31,7 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 #: Layer of each first name under smallbert_viz ("" is the package's own __init__).
 LAYERS: dict[str, str] = {
     **dict.fromkeys(
-        ["provenance", "errors", "_validation", "_paths", "_lazy", "_quiet", "progress", "corpus"],
+        [
+            "provenance", "errors", "_validation", "_paths", "_lazy", "_quiet", "_truncation",
+            "progress", "corpus",
+        ],
         "base",
     ),
     **dict.fromkeys(

@@ -17,7 +17,6 @@ the functions); no TensorFlow.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -195,8 +194,6 @@ def knn_accuracy(
         The accuracy on each held-out fold, as ``cross_val_score`` returns it; ``.mean()`` is
         the usual summary.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     owner = "knn_accuracy"
     # float64: sentence vectors of one model often lie within a few degrees of each other, where
     # float32 dot products cannot order neighbours 1e-7 apart (seen: a layer whose 3rd and 4th
@@ -206,12 +203,7 @@ def knn_accuracy(
     folds = check_int("folds", folds, owner, low=2, high=n)
     codes = check_labels(labels, n, owner, folds)
     seed = check_int("seed", seed, owner, low=0, high=2**32 - 1)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        # "The least populated class in y has only 2 members, which is less than n_splits":
-        # true and harmless here (that group is simply absent from some folds).
-        warnings.filterwarnings("ignore", message=".*least populated class.*")
-        splits = list(splitter.split(np.zeros(n), codes))
+    splits = stratified_folds(codes, folds, seed)
     k = check_int("k", k, owner, low=1, high=min(len(train) for train, _ in splits))
     unit = unit_rows(x, "embeddings", owner)
     n_classes = int(codes.max()) + 1
@@ -224,6 +216,36 @@ def knn_accuracy(
         np.add.at(votes, (np.arange(len(test))[:, None], codes[train][nb.indices]), 1)
         scores[f] = float((votes.argmax(axis=1) == codes[test]).mean())
     return scores
+
+
+def stratified_folds(
+    codes: np.ndarray, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train, test) rows of scikit-learn's ``StratifiedKFold(folds, shuffle=True,
+    random_state=seed).split(X, codes)``, the same folds, without its warning that a group has
+    fewer rows than folds (true and harmless here: that group is absent from some folds).
+
+    scikit-learn's ``_make_test_folds`` (BSD-3-Clause), copied so that no warning filter is
+    needed: ``warnings.catch_warnings`` changes the process-wide filters, unsafe in the report's
+    worker thread. ``tests/analysis/test_representation.py`` checks it equal to scikit-learn's.
+    """
+    rng = np.random.RandomState(seed)
+    _, y_idx, y_inv = np.unique(codes, return_index=True, return_inverse=True)
+    # Groups numbered by first appearance, as scikit-learn numbers them.
+    _, class_perm = np.unique(y_idx, return_inverse=True)
+    y_encoded = class_perm[y_inv]
+    n_classes = len(y_idx)
+    y_order = np.sort(y_encoded)
+    allocation = np.asarray(
+        [np.bincount(y_order[i::folds], minlength=n_classes) for i in range(folds)]
+    )
+    test_folds = np.empty(len(codes), dtype="i")
+    for k in range(n_classes):
+        folds_for_class = np.arange(folds).repeat(allocation[:, k])
+        rng.shuffle(folds_for_class)
+        test_folds[y_encoded == k] = folds_for_class
+    rows = np.arange(len(codes))
+    return [(rows[test_folds != f], rows[test_folds == f]) for f in range(folds)]
 
 
 # ---- neighbour overlap -----------------------------------------------------------------------

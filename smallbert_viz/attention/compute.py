@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import _truncation
 from .._validation import check_int
 from .result import Attention
 
@@ -96,7 +97,7 @@ def compute_attention(
     texts = [text] if text_pair is None else [text, text_pair]
     segments = [model.preprocessor.tokenize(tf.constant([t])) for t in texts]
     total = sum(int(tf.size(s.flat_values)) for s in segments) + specials
-    if total > max_length:
+    if total > max_length and _truncation.warns():
         how = " (the longer text loses wordpieces first)" if text_pair is not None else ""
         warnings.warn(
             f"The input has {total} wordpieces including [CLS]/[SEP], more than "

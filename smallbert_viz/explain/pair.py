@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from .. import _truncation
 from .._validation import check_choice, check_int
 from ..provenance import Provenance
 
@@ -266,7 +267,7 @@ def explain_pair(
 
     packed = [_pack(model, t, max_length) for t in (text_a, text_b)]
     cut = [name for name, (_, _, total) in zip(("text_a", "text_b"), packed) if total > max_length]
-    if cut:
+    if cut and _truncation.warns():
         warnings.warn(
             f"{' and '.join(cut)} had more than max_length={max_length} wordpieces (including "
             f"[CLS] and [SEP]) and {'were' if len(cut) > 1 else 'was'} cut, as embed cuts them. "
@@ -274,8 +275,7 @@ def explain_pair(
             UserWarning,
             stacklevel=2,
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # truncation was reported above
+    with _truncation.counted_by_caller():  # reported above
         u, v = model.embed([text_a, text_b], pooling=pooling, max_length=max_length).astype(
             np.float64
         )

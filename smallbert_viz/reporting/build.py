@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from smallbert_viz import _truncation
 from smallbert_viz._validation import check_float, check_int
 from smallbert_viz.progress import REPORT_PROGRESS_MIN_TEXTS, StageBar
 from smallbert_viz.provenance import Provenance
@@ -47,6 +47,12 @@ STAGES = (
     "contributions",
     "attention",
 )
+
+
+def _counted(job: Any, *args: Any) -> Any:
+    """``job(*args)`` in the worker thread without truncation warnings (the summary counts)."""
+    with _truncation.counted_by_caller():
+        return job(*args)
 
 
 def build_content(
@@ -105,9 +111,9 @@ def build_content(
     show = progress if progress is not None else n >= REPORT_PROGRESS_MIN_TEXTS
     bar = StageBar(len(STAGES), desc=f"report of {n:,} sentences", show=show)
     with bar, contextlib.ExitStack() as stack:
-        with bar.stage("embed"), warnings.catch_warnings():
-            # The summary counts truncated sentences itself; no need for embed's warning.
-            warnings.filterwarnings("ignore", message=".*longer than max_length.*")
+        # The summary counts cut sentences itself: no truncation warnings, in this thread or
+        # the worker's (a thread-local switch: warnings.catch_warnings is process-wide).
+        with bar.stage("embed"), _truncation.counted_by_caller():
             corpus = resolve_corpus(
                 texts,
                 labels,
@@ -130,15 +136,15 @@ def build_content(
         # only the wait for them.
         beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-model")
         stack.callback(beside.shutdown, wait=True, cancel_futures=True)
-        summary_job = beside.submit(stages.summary, corpus)
+        summary_job = beside.submit(_counted, stages.summary, corpus)
         with bar.stage("summary and neighbours"):
             # One graph for all: UMAP's n_neighbors - 1 columns when it projects, else those
             # shown; the tables, trust and the pair read its first NEIGHBORS_SHOWN.
             graph = stages.neighbors(corpus, stages.graph_size(n, n_neighbors, umap))
             nb = stages.first_neighbors(graph, NEIGHBORS_SHOWN)
             summary = summary_job.result()
-        layers_job = beside.submit(stages.layers, corpus, seed)
-        pair_job = beside.submit(stages.pair, corpus, nb, pair)
+        layers_job = beside.submit(_counted, stages.layers, corpus, seed)
+        pair_job = beside.submit(_counted, stages.pair, corpus, nb, pair)
         with bar.stage("similarity"):
             sim = stages.similarity(corpus, seed)
         what = "placing the given coordinates" if given is not None else (
@@ -160,7 +166,7 @@ def build_content(
             lv, layers_note = layers_job.result()
         with bar.stage("contributions"):
             pv, score = pair_job.result()
-        with bar.stage("attention"):
+        with bar.stage("attention"), _truncation.counted_by_caller():
             if attention_for is None:
                 attention_for = tuple(dict.fromkeys([pv.i, pv.j, 0]))[:3]
             figures = {

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from scipy.spatial import procrustes as scipy_procrustes
@@ -13,6 +15,7 @@ from smallbert_viz.analysis.representation import (
     linear_cka,
     neighbor_overlap,
     procrustes_align,
+    stratified_folds,
 )
 
 
@@ -125,6 +128,25 @@ def test_knn_accuracy_ties_go_to_first_label_like_sklearn(rng):
     clf = KNeighborsClassifier(n_neighbors=2, metric="cosine", algorithm="brute")
     expected = cross_val_score(clf, x.astype(np.float64), labels, cv=cv)
     np.testing.assert_allclose(knn_accuracy(x, labels, k=2, folds=3, seed=0), expected)
+
+
+@pytest.mark.parametrize("folds, seed", [(5, 0), (3, 11), (7, 2)])
+def test_stratified_folds_are_scikit_learns_and_silent(rng, folds, seed):
+    # Groups numbered out of first-appearance order, one smaller than the folds (scikit-learn
+    # warns about it; the copy must not).
+    codes = np.concatenate([np.full(2, 3), rng.integers(0, 3, 57), np.full(4, 4)])
+    codes = codes[rng.permutation(len(codes))]
+    with pytest.warns(UserWarning, match="least populated class"):
+        expected = list(
+            StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(codes)), codes)
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = stratified_folds(codes, folds, seed)
+    assert len(got) == folds
+    for (train, test), (want_train, want_test) in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(train, want_train)
+        np.testing.assert_array_equal(test, want_test)
 
 
 def test_knn_accuracy_of_separable_and_shuffled_labels(blobs, rng):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class BuiltReport:
     texts: list[str]
     labels: list[str]
     attention_for: tuple[int, ...]
+    #: What building it printed as warnings, and whether it left the warning filters changed.
+    warned: tuple[str, ...] = ()
+    filters_changed: bool = False
 
     def blocks(self) -> dict[str, object]:
         """Every JSON block of the page, parsed."""
@@ -57,12 +61,23 @@ def built_report(standin_model, tmp_path_factory) -> BuiltReport:
 
     texts, labels = corpus_with_traps()
     attention_for = (1, len(texts) - 4)  # a plain sentence and the XSS sentence
-    path = report(
-        texts,
-        labels,
-        model=standin_model,
-        path=tmp_path_factory.mktemp("report") / "sub" / "report.html",
-        attention_for=attention_for,
-        title="Test report " + EVIL,
+    # plotly adds a warning filter of its own in each of these modules when first imported
+    import plotly.graph_objs._deprecations  # noqa: F401
+    import plotly.tools  # noqa: F401
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters = list(warnings.filters)
+        path = report(
+            texts,
+            labels,
+            model=standin_model,
+            path=tmp_path_factory.mktemp("report") / "sub" / "report.html",
+            attention_for=attention_for,
+            title="Test report " + EVIL,
+        )
+        changed = list(warnings.filters) != filters
+    warned = tuple(f"{w.category.__name__}: {w.message}" for w in caught)
+    return BuiltReport(
+        path, path.read_text("utf-8"), texts, labels, attention_for, warned, changed
     )
-    return BuiltReport(path, path.read_text("utf-8"), texts, labels, attention_for)

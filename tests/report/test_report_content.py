@@ -223,3 +223,29 @@ def test_neighbors_stored_default_budget():
     assert policy.neighbors_stored(100_000) == policy.NEIGHBORS_SHOWN
     assert policy.neighbors_stored(500_000) == policy.NEIGHBORS_SHOWN
     assert policy.neighbors_stored(1_000_000) == 5
+
+
+def test_cut_sentences_are_counted_not_warned_in_any_thread(standin_model):
+    # The long sentence is embedded in the main thread, and again in the worker thread for
+    # the layer analysis and the explained pair (both pick it here); the summary counts it.
+    import warnings
+
+    from smallbert_viz.corpus import sample_corpus
+
+    from .conftest import LONG
+
+    corpus = sample_corpus()
+    pairs = [(t, lab) for t, lab in zip(corpus.texts, corpus.labels, strict=True)
+             if lab in ("cooking", "football")][:23]  # fmt: skip
+    texts = [LONG] + [t for t, _ in pairs]
+    labels = ["cooking"] + [lab for _, lab in pairs]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        content = build_mod.build_content(texts, labels, model=standin_model, pair=(0, 1))
+    assert content.summary.truncated == 1
+    assert content.pair[:2] == (0, 1)
+    assert content.layers_skipped is None  # the layer analysis ran
+    assert [str(w.message) for w in caught] == []
+    # Outside the report the same calls warn as before.
+    with pytest.warns(UserWarning, match="1 of 2 texts were longer than max_length=128"):
+        standin_model.layer_embeddings([LONG, "short"], "mean")

@@ -166,6 +166,10 @@ def test_corpus_summary(built_report, standin_model):
     truncated = sum(p + 2 > 128 for p in pieces)
     assert truncated == 1
     assert "truncated 1 sentence(s) longer than max_length=128" in text
+    # ... counted there, so no truncation warning (nor any other) from any of the report's
+    # threads, and the process-wide warning filters as they were.
+    assert built_report.warned == ()
+    assert not built_report.filters_changed
     counts = {lab: labels.count(lab) for lab in set(labels)}
     for lab, count in counts.items():
         assert f"{lab} {count}" in text
