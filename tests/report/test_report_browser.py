@@ -159,11 +159,20 @@ def test_table_row_and_heatmap_cell_select(page, built_report):
     r, c = 30, 10  # aim at the centre of cell (row 30, column 10)
     x = box["x"] + (c + 0.5) / n * box["width"]
     y = box["y"] + (r + 0.5) / n * box["height"]
-    page.mouse.move(x, y, steps=3)
-    page.wait_for_selector("#plot-similarity .hoverlayer .hovertext")
     rows = page.evaluate("JSON.parse(document.getElementById('report-data').textContent)")[
         "heatmapRows"
     ]
+    page.mouse.move(x, y, steps=3)
+    # plotly.js throttles hover events and a click reports the last hover it handled: wait for
+    # the hover of this very cell (an earlier step of the move may have hovered another).
+    page.wait_for_function(
+        """([r, c]) => {
+          const layer = document.querySelector('#plot-similarity .hoverlayer');
+          const text = layer ? layer.textContent : '';
+          return text.includes('row #' + r + ' ') && text.includes('column #' + c + ' ');
+        }""",
+        arg=[rows[r], rows[c]],
+    )
     page.mouse.click(x, y)
     # The neighbour click above already showed a pair: wait for this cell's own selection.
     page.wait_for_function(
