@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -489,14 +488,28 @@ def _umap(
         random_state=seed,
         # A seed forces umap-learn to one thread; say so rather than be warned about it.
         n_jobs=1 if seed is not None else -1,
-        precomputed_knn=(indices, dists, None),
+        precomputed_knn=(indices, dists, _no_search_index()),
     )
-    with warnings.catch_warnings():
-        # "knn_search_index is not an NNDescent object": we never call transform().
-        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
-        warnings.filterwarnings("ignore", message=".*n_jobs value 1 overridden.*")
-        coords = reducer.fit_transform(x)
+    coords = reducer.fit_transform(x)
     return _checked(coords, n, p)
+
+
+def _no_search_index() -> Any:
+    """An empty ``pynndescent.NNDescent`` for ``UMAP(precomputed_knn=(indices, dists, index))``.
+
+    Given no index, umap-learn warns that ``transform`` will be unavailable; the reducer here is
+    dropped after ``fit_transform`` and never transforms. Silencing that warning would take
+    ``warnings.catch_warnings``, which changes the process-wide filters and is unsafe here: a
+    widget projects in a worker thread beside the user's cell, and two threads entering and
+    leaving it interleaved can leave one's filters (say, "ignore everything") installed for good.
+    """
+    from pynndescent import NNDescent
+
+    class _NoSearchIndex(NNDescent):
+        def __init__(self) -> None:  # holds nothing: umap-learn only stores it
+            pass
+
+    return _NoSearchIndex()
 
 
 def _checked(coords: np.ndarray, n: int, p: dict[str, Any]) -> np.ndarray:

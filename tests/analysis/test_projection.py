@@ -1,4 +1,5 @@
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,6 +106,47 @@ def test_same_seed_same_layout(blobs):
     a = project(x, seed=11, n_epochs=60, cache="off")
     b = project(x, seed=11, n_epochs=60, cache="off")
     np.testing.assert_array_equal(a.coords, b.coords)
+
+
+@pytest.mark.parametrize("seed", [3, None])
+def test_umap_learn_runs_without_warnings_or_filter_changes_in_a_worker_thread(
+    blobs, seed, monkeypatch
+):
+    # 300 rows: umap-learn itself fits (not the port). Widgets project in a worker thread, where
+    # a warnings.catch_warnings would race with the user's own (it swaps the process-wide
+    # filter list): our code may enter none there (scikit-learn's, inside umap-learn, still
+    # does), and no warning may come out.
+    import sys
+    import threading
+    import warnings
+
+    entered = []
+
+    class Recording(warnings.catch_warnings):
+        def __enter__(self):
+            caller = sys._getframe(1).f_code.co_filename
+            entered.append((threading.current_thread().name, caller))
+            return super().__enter__()
+
+    x, _ = blobs
+    out = {}
+
+    def work():
+        out["projection"] = project(x, seed=seed, n_epochs=30, cache="off")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters = list(warnings.filters)
+        monkeypatch.setattr(warnings, "catch_warnings", Recording)
+        thread = threading.Thread(target=work, name="worker")
+        thread.start()
+        thread.join(300)
+        monkeypatch.undo()
+        assert list(warnings.filters) == filters
+    assert out["projection"].params["umap_code"] == "umap-learn"
+    assert [str(w.message) for w in caught] == []
+    ours = [(thread, f) for thread, f in entered if "smallbert_viz" in Path(f).parts]
+    assert [thread for thread, _ in ours if thread == "worker"] == [], ours
 
 
 def test_small_data_truncates_neighbourhood():
