@@ -14,8 +14,11 @@ with the same precision). The default, ``"float32"``, is exact.
 
 TensorFlow enables its oneDNN operations by default on Linux only on CPUs with AVX512-VNNI,
 AVX512-BF16, AVX-VNNI or AMX (``TF_ENABLE_ONEDNN_OPTS`` overrides this at import); where they are
-off, the bf16 mode has no effect and the numbers are float32. The precision that a model's
-provenance shows (:meth:`PrecisionMode.label`) says which of these happened.
+off, the bf16 mode has no effect and the numbers are float32. Even with oneDNN on and bf16
+units present, oneDNN may keep float32 products (seen on an AMD EPYC with AVX512-BF16: identical
+vectors, same speed), so whether products are rounded is measured with a probe product
+(:func:`products_rounded`), not inferred from CPU flags. The precision that a model's provenance
+shows (:meth:`PrecisionMode.label`) says which of these happened.
 """
 
 from __future__ import annotations
@@ -84,6 +87,30 @@ def onednn_enabled() -> bool | None:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
+def products_rounded() -> bool:
+    """Whether TensorFlow's float32 matrix products are rounded to bfloat16 in this process.
+
+    Measured: (1 + 2^-10) is exact in float32 and rounds to 1 in bfloat16 (8 significant bits),
+    so a 64-term product of it with ones gives 64.0625 in float32 math and 64 in bfloat16 math.
+    Checked for a plain and a batched product in a ``tf.function`` (the ops of the encoders'
+    dense and attention layers). Runs TensorFlow, so it fixes the math mode: call it after
+    setting it.
+    """
+    import numpy as np
+
+    from .._quiet import import_tensorflow
+
+    tf = import_tensorflow()
+    a = np.full((64, 64), 1 + 2**-10, np.float32)
+    b = np.ones((64, 64), np.float32)
+
+    @tf.function
+    def products(x, y):
+        return tf.linalg.matmul(x, y)[0, 0], tf.linalg.matmul(x[None], y[None])[0, 0, 0]
+
+    return any(float(p) != 64.0625 for p in products(a, b))
+
+
 def tensorflow_has_run() -> bool:
     """Whether TensorFlow has run an operation in this process (its eager context is set up).
 
@@ -115,17 +142,26 @@ class PrecisionMode:
         The bf16 flags of this CPU (``()`` on a CPU without bf16 units).
     onednn : bool or None
         Whether TensorFlow's oneDNN operations are on (``None``: not checked or unknown).
+    rounds : bool or None
+        Whether a probe product came out rounded to bfloat16 (:func:`products_rounded`;
+        ``None``: not measured).
     """
 
     name: str = "float32"
     cpu_units: tuple[str, ...] = ()
     onednn: bool | None = None
+    rounds: bool | None = None
 
     @property
     def reduced(self) -> bool:
-        """Whether products may really be rounded to bfloat16 (the mode is set, oneDNN is on
-        and the CPU has bf16 units). Results that need float32 exactness check this."""
-        return self.name == "bfloat16" and bool(self.cpu_units) and self.onednn is not False
+        """Whether products are rounded to bfloat16: measured where :attr:`rounds` is known,
+        else assumed where the mode is set, oneDNN is on and the CPU has bf16 units. Results
+        that need float32 exactness check this."""
+        if self.name != "bfloat16" or self.onednn is False:
+            return False
+        if self.rounds is not None:
+            return self.rounds
+        return bool(self.cpu_units)
 
     def label(self) -> str:
         """What provenance shows: ``"float32"``, ``"bfloat16 math (oneDNN)"``, or what the
@@ -134,6 +170,11 @@ class PrecisionMode:
             return "float32"
         if self.onednn is False:
             return "float32 (bfloat16 asked for: no effect, oneDNN is off on this CPU)"
+        if self.rounds is False:
+            return (
+                "float32 (bfloat16 asked for: no effect, oneDNN keeps float32 products on this "
+                "CPU)"
+            )
         if not self.cpu_units:
             return "bfloat16 math (oneDNN), CPU without bf16 units"
         return "bfloat16 math (oneDNN)"
@@ -178,8 +219,9 @@ def set_precision(precision: str, *, owner: str = "load_model") -> PrecisionMode
     """Fix this process to ``precision`` (first call) or check that it already runs in it.
 
     For ``"bfloat16"`` this sets ``TF_SET_ONEDNN_FPMATH_MODE=BF16`` before TensorFlow's first
-    oneDNN operation, and warns (``UserWarning``) when this CPU has no bf16 units or TensorFlow's
-    oneDNN operations are off, since the mode then gains nothing (it still works).
+    oneDNN operation, and warns (``UserWarning``) when this CPU has no bf16 units, TensorFlow's
+    oneDNN operations are off, or a probe product (:func:`products_rounded`) shows that oneDNN
+    keeps float32 products here, since the mode then gains nothing (it still works).
 
     Raises
     ------
@@ -201,19 +243,24 @@ def set_precision(precision: str, *, owner: str = "load_model") -> PrecisionMode
             _fixed_by = f"an earlier {owner}(precision={precision!r})" if mode is None else fixed_by
     if precision == "float32":
         return PrecisionMode("float32")
-    result = PrecisionMode("bfloat16", cpu_bf16_units(), onednn_enabled())
-    if not result.cpu_units or result.onednn is False:
-        why = (
-            "this CPU has no bf16 units (none of "
-            + ", ".join(BF16_CPU_FLAGS)
-            + " in /proc/cpuinfo)"
-            if not result.cpu_units
-            else f"TensorFlow's oneDNN operations are off ({ONEDNN_ENV_VAR}=0?)"
-        )
+    onednn = onednn_enabled()
+    rounds = products_rounded() if onednn is not False else False
+    result = PrecisionMode("bfloat16", cpu_bf16_units(), onednn, rounds)
+    if not result.cpu_units or result.onednn is False or not rounds:
+        if not result.cpu_units:
+            why = "this CPU has no bf16 units (none of " + ", ".join(BF16_CPU_FLAGS)
+            why += " in /proc/cpuinfo)"
+        elif result.onednn is False:
+            why = f"TensorFlow's oneDNN operations are off ({ONEDNN_ENV_VAR}=0?)"
+        else:
+            why = (
+                "oneDNN keeps float32 products on this CPU although it has bf16 units "
+                f"({', '.join(result.cpu_units)}; measured with a probe product)"
+            )
         effect = (
-            "TensorFlow's oneDNN operations are off here, so the numbers are float32"
-            if result.onednn is False
-            else "the numbers may still be rounded to bfloat16"
+            "the numbers are rounded to bfloat16 all the same"
+            if rounds
+            else "its numbers are float32"
         )
         warnings.warn(
             f"precision='bfloat16': {why}, so the bfloat16 math mode would gain nothing here. "

@@ -103,6 +103,11 @@ def test_labels_say_what_the_mode_did():
     no_units = PrecisionMode("bfloat16", (), True)
     assert not no_units.reduced and "without bf16 units" in no_units.label()
     assert not PrecisionMode("bfloat16", ("avx512_bf16",), False).reduced
+    # measured: bf16 units and oneDNN on, yet products stay float32 (an AMD EPYC, Zen 4)
+    kept = PrecisionMode("bfloat16", ("avx512_bf16",), True, rounds=False)
+    assert not kept.reduced
+    assert kept.label().startswith("float32") and "keeps float32 products" in kept.label()
+    assert PrecisionMode("bfloat16", ("avx512_bf16",), True, rounds=True).reduced
 
 
 def test_provenance_names_the_precision_of_the_model():
@@ -136,6 +141,9 @@ def test_float32_model_is_exact_and_says_float32(standin_model):
     assert standin_model.precision == "float32"
     assert standin_model.info.precision == "float32"
     assert "precision" not in repr(standin_model)
+    from smallbert_viz.models.precision import products_rounded
+
+    assert products_rounded() is False  # the probe sees float32 math as float32
 
 
 # -- fresh processes: the mode itself ----------------------------------------------------------
@@ -157,6 +165,7 @@ BF16_CHILD = """
         "onednn": onednn_enabled(),
         "precision": model.precision,
         "reduced": model.precision_mode.reduced,
+        "rounds": model.precision_mode.rounds,
         "units": list(model.precision_mode.cpu_units),
         "label": model.info.precision,
         "describe": model.provenance().describe(),
@@ -195,12 +204,17 @@ def test_bfloat16_in_a_fresh_process(small_standin, tmp_path):
     units = cpu_bf16_units()
     assert got["units"] == list(units)
     warned = [w for w in got["warnings"] if "would gain nothing" in w]
-    assert bool(warned) == (not units or got["onednn"] is False)
+    assert bool(warned) == (not units or got["onednn"] is False or not got["rounds"])
+    assert got["reduced"] == got["rounds"]  # measured, not inferred from the CPU's flags
+    # ... and the probe agrees with what the model's own vectors show
+    assert got["rounds"] == (not np.allclose(bf16, reference, rtol=0, atol=1e-6))
     assert bf16.shape == reference.shape and bf16.dtype == np.float32
     assert _cosines(bf16, reference).min() >= MIN_COSINE
-    if got["onednn"] is False:  # the mode had no effect: the numbers are float32
-        assert got["label"].startswith("float32")
+    if not got["rounds"]:  # the mode had no effect: the numbers are float32, and say so
+        assert got["label"].startswith("float32") and "no effect" in got["label"]
         np.testing.assert_allclose(bf16, reference, atol=1e-6)
+    else:
+        assert got["label"].startswith("bfloat16 math")
 
     message = got["mix_error"]
     assert "load_model(precision='float32') cannot run in this process" in message
