@@ -41,7 +41,7 @@ def _model_arg(parser: argparse.ArgumentParser) -> None:
         default="float32",
         help="float32 (default, exact) or bfloat16: TensorFlow's oneDNN bf16 math, faster on "
         "CPUs with bf16 units (AVX512-BF16, AMX), vectors close to float32; a warning says when "
-        "this CPU has none",
+        "it has no effect here (measured)",
     )
 
 

@@ -6,8 +6,9 @@ sentences. This module holds umap-learn 0.5.12's own code for what ``UMAP(precom
 .fit_transform`` runs on such a graph: the fuzzy simplicial set (``smooth_knn_dist``,
 ``compute_membership_strengths``, the fuzzy union), the spectral initialisation of a connected
 graph, the noisy rescaling, the curve fit of ``a`` and ``b`` (``find_ab_params``) and the layout
-epochs (``optimize_layout_euclidean``), copied with only unused branches removed, so it needs
-numpy, scipy (sparse, optimize) and Numba only. Given the same graph and
+epochs (``optimize_layout_euclidean``), copied with unused branches removed (but in the epoch
+function, which is verbatim so that Numba compiles umap-learn's code), so it needs numpy, scipy
+(sparse, optimize) and Numba only. Given the same graph and
 seed the layout is identical to umap-learn's, bit for bit (``tests/analysis/test_umap_port.py``
 compares the two). :func:`fit` returns None where umap-learn would run other code (a graph that
 falls apart into several pieces, other initialisations, fewer rows than umap-learn's small-data

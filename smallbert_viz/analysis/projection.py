@@ -266,7 +266,10 @@ def project(
             )
         resolved = _resolve_pca_params(n, h, n_components, params, owner)
 
-    key = _cache.content_key(np.asarray(embeddings), {"method": method, **resolved})
+    # UMAP entries cached before the port fitted its curve parameters (it took them from a table
+    # fitted on another machine) may differ from today's layouts: a new key leaves them behind.
+    extra = {"curve": "fitted"} if method == "umap" else {}
+    key = _cache.content_key(np.asarray(embeddings), {"method": method, **resolved, **extra})
     if cache != "off":
         hit = _cache.memory_get(key)
         if hit is not None:
@@ -379,7 +382,8 @@ def _resolve_umap_params(
     p = {**UMAP_DEFAULTS, **params}
     n_components = check_int("n_components", n_components, owner, low=2, high=3)
     n_neighbors = check_int("n_neighbors", p["n_neighbors"], owner, low=2)
-    min_dist = check_float("min_dist", p["min_dist"], owner, low=0.0)
+    # umap-learn refuses min_dist above its spread (1.0); its curve fit is meaningless there
+    min_dist = check_float("min_dist", p["min_dist"], owner, low=0.0, high=1.0)
     metric = check_choice("metric", p["metric"], UMAP_METRICS, owner)
     init = check_choice("init", p["init"], UMAP_INITS, owner)
     n_epochs = p["n_epochs"]

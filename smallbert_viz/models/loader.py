@@ -153,9 +153,10 @@ def load_model(
         ``benchmarks/bench_precision.py`` for the measured cosine). The mode is process-wide and
         fixed at TensorFlow's first oneDNN operation: every model of a process must use the same
         precision (else :class:`~smallbert_viz.models.precision.PrecisionMixError`; restart the
-        kernel to switch), and ``"bfloat16"`` must come before anything else runs TensorFlow. On a
-        CPU without bf16 units it warns that it gains nothing, and still works. The model's
-        provenance names the precision.
+        kernel to switch), and ``"bfloat16"`` must come before anything else runs TensorFlow. Where
+        products are not rounded (a CPU without bf16 units, oneDNN off, or oneDNN keeping float32
+        products: measured with a probe product) it warns that it gains nothing, and still
+        works. The model's provenance names the precision actually used.
 
     Returns
     -------

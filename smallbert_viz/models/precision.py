@@ -90,10 +90,12 @@ def onednn_enabled() -> bool | None:
 def products_rounded() -> bool:
     """Whether TensorFlow's float32 matrix products are rounded to bfloat16 in this process.
 
-    Measured: (1 + 2^-10) is exact in float32 and rounds to 1 in bfloat16 (8 significant bits),
-    so a 64-term product of it with ones gives 64.0625 in float32 math and 64 in bfloat16 math.
-    Checked for a plain and a batched product in a ``tf.function`` (the ops of the encoders'
-    dense and attention layers). Runs TensorFlow, so it fixes the math mode: call it after
+    Measured: (1 + 2^-9) is exact in float32 and rounds to 1 in bfloat16 (8 significant bits),
+    so a 64-term product of a matrix of it with itself gives 64 + 2^-2 + 2^-12 in float32 math
+    (every partial sum is exact: 19 significant bits), 64 + 2^-3 where one operand is rounded
+    and 64 where both are. Checked for a plain product, one with a bias (which
+    TensorFlow fuses), a batched one and an einsum in a ``tf.function``: the ops of the encoders'
+    dense and attention layers. Runs TensorFlow, so it fixes the math mode: call it after
     setting it.
     """
     import numpy as np
@@ -101,14 +103,19 @@ def products_rounded() -> bool:
     from .._quiet import import_tensorflow
 
     tf = import_tensorflow()
-    a = np.full((64, 64), 1 + 2**-10, np.float32)
-    b = np.ones((64, 64), np.float32)
+    a = np.full((64, 64), 1 + 2**-9, np.float32)
+    exact = 64 + 2**-2 + 2**-12
 
     @tf.function
-    def products(x, y):
-        return tf.linalg.matmul(x, y)[0, 0], tf.linalg.matmul(x[None], y[None])[0, 0, 0]
+    def products(x):
+        return (
+            tf.linalg.matmul(x, x)[0, 0],
+            tf.nn.bias_add(tf.linalg.matmul(x, x), tf.zeros([64]))[0, 0],
+            tf.linalg.matmul(x[None], x[None])[0, 0, 0],
+            tf.einsum("ij,jk->ik", x, x)[0, 0],
+        )
 
-    return any(float(p) != 64.0625 for p in products(a, b))
+    return any(float(p) != exact for p in products(a))
 
 
 def tensorflow_has_run() -> bool:

@@ -145,7 +145,8 @@ def test_umap_learn_runs_without_warnings_or_filter_changes_in_a_worker_thread(
         assert list(warnings.filters) == filters
     assert out["projection"].params["umap_code"] == "umap-learn"
     assert [str(w.message) for w in caught] == []
-    ours = [(thread, f) for thread, f in entered if "smallbert_viz" in Path(f).parts]
+    package = Path(projection_module.__file__).resolve().parents[1]
+    ours = [(thread, f) for thread, f in entered if Path(f).resolve().is_relative_to(package)]
     assert [thread for thread, _ in ours if thread == "worker"] == [], ours
 
 
@@ -260,6 +261,7 @@ def test_unwritable_cache_dir_warns_and_still_returns(blobs, tmp_path):
         ({"method": "pca", "seed": 1}, TypeError, "apply to method='umap'"),
         ({"metric": "dot"}, ValueError, "'metric'.*'cosine', 'euclidean'"),
         ({"min_dist": -1}, ValueError, "'min_dist'"),
+        ({"min_dist": 1.5}, ValueError, "'min_dist'"),  # umap-learn: at most its spread, 1
         ({"seed": "x"}, TypeError, "'seed'"),
         ({"init": "tsne"}, ValueError, "'init'"),
     ],
