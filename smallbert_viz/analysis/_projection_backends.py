@@ -233,11 +233,10 @@ def _refine(
     if _port_version(p):
         from smallbert_viz.analysis import _umap_port as umap_
 
-        ab = umap_.ab_params(p["min_dist"])
+        a, b = umap_.ab_params(p["min_dist"])
     else:
-        umap = _import_umap()
-        umap_ = umap.umap_
-        ab = umap_.find_ab_params(1.0, p["min_dist"])
+        umap_ = _import_umap().umap_
+        a, b = umap_.find_ab_params(1.0, p["min_dist"])
     m = placed.shape[0]
     n_epochs = int(p["place_epochs"])
     sigmas, rhos = umap_.smooth_knn_dist(dists, float(indices.shape[1]), local_connectivity=0.0)
@@ -248,7 +247,6 @@ def _refine(
     graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
     graph.eliminate_zeros()
     epochs_per_sample = umap_.make_epochs_per_sample(graph.data, n_epochs)
-    a, b = ab
     random = np.random.RandomState(p["seed"])
     rng_state = random.randint(umap_.INT32_MIN, umap_.INT32_MAX, 3).astype(np.int64)
     head = np.ascontiguousarray(placed, dtype=np.float32)

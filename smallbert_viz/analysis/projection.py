@@ -12,7 +12,8 @@ so only the first process on a machine compiles it (benchmarks/bench_projection.
 both). From 4,096 rows, where umap-learn fits on the given graph, the fit runs from
 ``_umap_port``, a copy of umap-learn's own fit code that needs neither umap-learn nor
 scikit-learn (4 s of imports in a fresh process) and gives the same layout bit for bit; where it
-does not apply (a graph in several pieces, ``init="pca"``) umap-learn runs. ``params["umap_code"]`` says which ran.
+does not apply (a graph in several pieces, ``init="pca"``) umap-learn runs.
+``params["umap_code"]`` says which ran.
 
 At corpus scale (more than :data:`SAMPLE_ABOVE` rows) UMAP is fitted on a fixed random sample of
 :data:`SAMPLE_SIZE` rows and every other row is placed at the similarity-weighted mean of its

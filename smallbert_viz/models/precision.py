@@ -23,6 +23,7 @@ shows (:meth:`PrecisionMode.label`) says which of these happened.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -87,6 +88,7 @@ def onednn_enabled() -> bool | None:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
+@functools.cache
 def products_rounded() -> bool:
     """Whether TensorFlow's float32 matrix products are rounded to bfloat16 in this process.
 
@@ -96,7 +98,7 @@ def products_rounded() -> bool:
     and 64 where both are. Checked for a plain product, one with a bias (which
     TensorFlow fuses), a batched one and an einsum in a ``tf.function``: the ops of the encoders'
     dense and attention layers. Runs TensorFlow, so it fixes the math mode: call it after
-    setting it.
+    setting it. Measured once per process (the mode cannot change once fixed).
     """
     import numpy as np
 
@@ -253,7 +255,7 @@ def set_precision(precision: str, *, owner: str = "load_model") -> PrecisionMode
     onednn = onednn_enabled()
     rounds = products_rounded() if onednn is not False else False
     result = PrecisionMode("bfloat16", cpu_bf16_units(), onednn, rounds)
-    if not result.cpu_units or result.onednn is False or not rounds:
+    if not (result.cpu_units and rounds):  # rounds is False where oneDNN is off
         if not result.cpu_units:
             why = "this CPU has no bf16 units (none of " + ", ".join(BF16_CPU_FLAGS)
             why += " in /proc/cpuinfo)"
